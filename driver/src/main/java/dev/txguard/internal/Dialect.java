@@ -1,0 +1,81 @@
+package dev.txguard.internal;
+
+import java.util.Locale;
+
+/**
+ * What txguard must know about the database behind a connection: how its SQL is lexed, and which
+ * statements end a transaction behind the application's back. Chosen once per connection from
+ * {@code DatabaseMetaData.getDatabaseProductName()}.
+ */
+final class Dialect {
+
+    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false);
+    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false);
+    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true);
+    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true);
+    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false);
+
+    final String name;
+    /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
+    final boolean endIsCommit;
+    final boolean hashComments;
+    final boolean nestedComments;
+    final boolean backslashEscapes;
+    final boolean backtickIdentifiers;
+    final boolean dollarQuotes;
+    /** DDL commits the open transaction, so no savepoint survives it. */
+    final boolean implicitCommitDdl;
+    /** Even CREATE/DROP TEMPORARY TABLE commits (H2); MySQL and MariaDB exempt them. */
+    final boolean temporaryTablesCommit;
+
+    private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
+                    boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
+                    boolean implicitCommitDdl, boolean temporaryTablesCommit) {
+        this.name = name;
+        this.endIsCommit = endIsCommit;
+        this.hashComments = hashComments;
+        this.nestedComments = nestedComments;
+        this.backslashEscapes = backslashEscapes;
+        this.backtickIdentifiers = backtickIdentifiers;
+        this.dollarQuotes = dollarQuotes;
+        this.implicitCommitDdl = implicitCommitDdl;
+        this.temporaryTablesCommit = temporaryTablesCommit;
+    }
+
+    static Dialect forProduct(String productName) {
+        String p = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
+        if (p.contains("postgres")) return POSTGRESQL;
+        if (p.contains("mysql") || p.contains("mariadb")) return MYSQL;
+        if (p.equals("h2")) return H2;
+        if (p.contains("oracle")) return ORACLE;
+        return STANDARD;
+    }
+
+    /**
+     * The statement that applies a begin's characteristics once JDBC autocommit is off. PostgreSQL's
+     * driver sends its own BEGIN first, so the modes go into SET TRANSACTION; MySQL and MariaDB take
+     * the original START TRANSACTION, which starts afresh (nothing is pending at an outermost begin).
+     */
+    String beginModesSql(String beginSql, int modesOffset) {
+        if (this == MYSQL) return beginSql;
+        return "SET TRANSACTION " + beginSql.substring(modesOffset);
+    }
+
+    String setSavepointSql(String name) {
+        return "SAVEPOINT " + name;
+    }
+
+    String rollbackToSavepointSql(String name) {
+        return "ROLLBACK TO SAVEPOINT " + name;
+    }
+
+    /** Null where the database has no RELEASE (Oracle): the savepoint then lives until the transaction ends. */
+    String releaseSavepointSql(String name) {
+        return this == ORACLE ? null : "RELEASE SAVEPOINT " + name;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

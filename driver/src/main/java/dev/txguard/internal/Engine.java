@@ -1,0 +1,651 @@
+package dev.txguard.internal;
+
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The transaction semantics of one physical connection; the JDBC wrappers only translate calls
+ * into the events below. The model is written down for users in docs/semantics.md:
+ *
+ * <ul>
+ * <li>A <em>begin</em> ({@code setAutoCommit(false)} or SQL {@code BEGIN}) opens a scope owned by
+ *     the calling frame. The outermost scope is the real transaction; a scope opened while another
+ *     is open is nested and gets a savepoint when it first runs a statement.
+ * <li>An end event (commit, rollback, autocommit restore) belongs to the innermost scope whose
+ *     owner is still on the caller's stack. A scope whose owner returned without ending it passes to
+ *     the nearest surviving frame of its begin stack, and merges into a scope that frame owns.
+ * <li>Commit of a nested scope releases its savepoint; rollback rolls back to it; restore ends it.
+ *     Only the outermost scope commits, rolls back and restores for real.
+ * <li>A rollback from deeper than the scope's owner (a stray one) also marks the scope
+ *     rollback-only until its owner ends it.
+ * </ul>
+ *
+ * <p>Not thread-safe, like the connection it guards.
+ */
+final class Engine {
+
+    private static final System.Logger LOG = System.getLogger("dev.txguard");
+    /** Call sites already reported in observe mode (and for once-only warnings). */
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
+
+    static final int API = 0;
+    static final int SQL = 1;
+    /** Uncommitted work on a connection in manual mode that nobody began: a transaction owned by anyone. */
+    static final int IMPLICIT = 2;
+
+    private static final int ANYONE = -1;
+    private static final String IMPLICIT_DESCRIPTION =
+            "uncommitted work: autocommit is off and statements ran since the last commit or rollback";
+
+    /** One begin's region: from the begin to the end event that closes it. */
+    private static final class Scope {
+        final int kind;
+        /** Where it began; null for IMPLICIT. */
+        final CallStack beginStack;
+        /** Height of the owning frame, or ANYONE. */
+        int ownerHeight;
+        /** For an outermost SQL scope: JDBC autocommit was on before the begin and comes back at its end. */
+        boolean restoreAutoCommit;
+        /** Its savepoint's name once it has run a statement; null before, and for the outermost scope. */
+        String savepoint;
+        long savepointId;
+        String rollbackOnlyReason;
+        boolean lastStatementFailed;
+
+        Scope(int kind, CallStack beginStack, int ownerHeight) {
+            this.kind = kind;
+            this.beginStack = beginStack;
+            this.ownerHeight = ownerHeight;
+        }
+
+        String beganAt() {
+            return beginStack == null ? IMPLICIT_DESCRIPTION : beginStack.describe(beginStack.top());
+        }
+    }
+
+    private static final class AppSavepoint {
+        final Savepoint savepoint;
+        /** Our savepoints with an id at or above this were set after it. */
+        final long nextIdAtCreation;
+
+        AppSavepoint(Savepoint savepoint, long nextIdAtCreation) {
+            this.savepoint = savepoint;
+            this.nextIdAtCreation = nextIdAtCreation;
+        }
+    }
+
+    private final Connection real;
+    private final Config config;
+    final Dialect dialect;
+    private final boolean initialAutoCommit;
+    private final boolean observe;
+
+    private boolean realAutoCommit;
+    private Scope[] scopes = new Scope[8];
+    private int depth;
+    private long nextSavepointId = 1;
+    /** Manual mode with no scope open: statements ran since the last commit or rollback. */
+    private boolean pending;
+    private List<AppSavepoint> appSavepoints;
+    /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
+    private Statement savepointStatement;
+
+    Engine(Connection real, Config config, Dialect dialect) throws SQLException {
+        this.real = real;
+        this.config = config;
+        this.dialect = dialect;
+        this.observe = config.observe();
+        this.initialAutoCommit = real.getAutoCommit();
+        this.realAutoCommit = initialAutoCommit;
+    }
+
+    // ---------------------------------------------------------------- autocommit, begin, end events
+
+    boolean getAutoCommit() throws SQLException {
+        if (depth > 0 && !observe) return false;
+        return real.getAutoCommit();
+    }
+
+    void setAutoCommit(boolean autoCommit) throws SQLException {
+        if (autoCommit) restore(); else begin(API, null, Sql.BEGIN);
+    }
+
+    /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
+    void begin(int kind, String sql, int sqlKind) throws SQLException {
+        CallStack here = capture();
+        if (here.top() < 0 && depth == 0 && kind == API) {
+            // No application frame: a pool setting up a connection with autoCommit=false. That is manual
+            // mode, not a transaction anyone began (see pending).
+            real.setAutoCommit(false);
+            realAutoCommit = false;
+            return;
+        }
+        reconcile(here);
+        if (depth > 0 && scopes[depth - 1].ownerHeight == here.top()) {
+            // The owner begins again (a loop, or a DAO restoring a saved 'false'): nothing new opens.
+            if (observe) plainBegin(kind, sql);
+            return;
+        }
+        boolean enclosed = depth > 0 || (!realAutoCommit && pending);
+        if (!enclosed) {
+            Scope outer = push(new Scope(kind, here, here.top()));
+            if (observe) {
+                plainBegin(kind, sql);
+                return;
+            }
+            if (realAutoCommit) {
+                real.setAutoCommit(false);
+                realAutoCommit = false;
+                outer.restoreAutoCommit = kind == SQL;
+            }
+            if (sqlKind == Sql.BEGIN_WITH_MODES) {
+                try (Statement s = real.createStatement()) {
+                    s.execute(dialect.beginModesSql(sql, Sql.modesOffset(sql, dialect)));
+                }
+            }
+            return;
+        }
+        checkDurability(here);
+        if (depth == 0) push(new Scope(IMPLICIT, null, ANYONE));
+        push(new Scope(kind, here, here.top()));
+        if (observe) {
+            if (kind == SQL) {
+                report(here, "nested SQL begin", "enforce would open a savepoint scope inside the transaction begun at "
+                        + scopes[0].beganAt() + "; without txguard the database receives the BEGIN itself");
+            }
+            plainBegin(kind, sql);
+        } else if (sqlKind == Sql.BEGIN_WITH_MODES) {
+            report(here, "nested begin with characteristics", "transaction characteristics in '" + sql
+                    + "' are ignored: a nested scope is a savepoint inside the transaction begun at " + scopes[0].beganAt());
+        }
+    }
+
+    void commit(int kind) throws SQLException {
+        if (depth == 0) {
+            plainCommit(kind);
+            return;
+        }
+        CallStack here = depth > 1 || observe ? capture() : null;
+        if (here != null) reconcile(here);
+        Scope s = scopes[depth - 1];
+        if (observe) {
+            if (depth > 1) {
+                report(here, "nested commit", "enforce would release the savepoint of the scope begun at " + s.beganAt()
+                        + "; without txguard this commits the whole transaction begun at " + scopes[0].beganAt());
+            }
+            plainCommit(kind);
+            if (kind != API || depth == 1 && s.kind == IMPLICIT) pop();
+            return;
+        }
+        if (s.rollbackOnlyReason != null) {
+            throw Errors.state("commit refused: the scope begun at " + s.beganAt() + " is rollback-only because "
+                    + s.rollbackOnlyReason + ". Roll it back, or end it with setAutoCommit(true).");
+        }
+        if (depth == 1) {
+            real.commit();
+            pending = false;
+            if (s.kind != API) endOutermost(s);
+            return;
+        }
+        release(s, false);
+        if (s.kind == SQL) pop();
+    }
+
+    void rollback(int kind) throws SQLException {
+        if (depth == 0) {
+            plainRollback(kind);
+            return;
+        }
+        CallStack here = capture();
+        if (here.closing) {
+            returnToPool();
+            real.rollback();
+            return;
+        }
+        reconcile(here);
+        Scope s = scopes[depth - 1];
+        boolean stray = s.ownerHeight != ANYONE && here.top() > s.ownerHeight;
+        if (observe) {
+            if (depth > 1) {
+                report(here, "nested rollback", "enforce would roll back only to the savepoint of the scope begun at "
+                        + s.beganAt() + "; without txguard this rolls back the whole transaction begun at " + scopes[0].beganAt());
+            } else if (stray) {
+                report(here, "stray rollback", "enforce would mark the transaction begun at " + s.beganAt()
+                        + " rollback-only: this rollback comes from code that did not begin it");
+            }
+            plainRollback(kind);
+            if (kind != API || s.kind == IMPLICIT) pop();
+            return;
+        }
+        if (depth == 1) {
+            real.rollback();
+            pending = false;
+        } else if (s.savepoint != null) {
+            rollbackToSavepoint(s);
+        }
+        if (stray) {
+            s.rollbackOnlyReason = "a rollback came from " + here.describe(here.top()) + ", which did not begin it";
+            LOG.log(Level.WARNING, () -> "txguard: stray rollback at " + here.describe(here.top())
+                    + " rolled back the scope begun at " + s.beganAt() + "; it is rollback-only until its owner ends it");
+            return;
+        }
+        s.rollbackOnlyReason = null;
+        if (s.kind == SQL || s.kind == IMPLICIT) {
+            if (depth == 1) endOutermost(s); else endNested(s);
+        }
+    }
+
+    /** setAutoCommit(true): ends the innermost scope; commits only when it is the outermost one. */
+    private void restore() throws SQLException {
+        if (depth == 0) {
+            if (pending && capture().closing) real.rollback(); // a pool resetting before it rolls back
+            real.setAutoCommit(true);
+            realAutoCommit = true;
+            pending = false;
+            return;
+        }
+        CallStack here = capture();
+        if (here.closing) {
+            returnToPool();
+            real.setAutoCommit(true);
+            realAutoCommit = true;
+            return;
+        }
+        reconcile(here);
+        Scope s = scopes[depth - 1];
+        if (observe) {
+            if (depth > 1) {
+                report(here, "nested autocommit restore", "enforce would only end the scope begun at " + s.beganAt()
+                        + "; without txguard setAutoCommit(true) commits the whole transaction begun at " + scopes[0].beganAt());
+            }
+            pop();
+            real.setAutoCommit(true);
+            realAutoCommit = true;
+            return;
+        }
+        if (depth > 1) {
+            endNested(s);
+            return;
+        }
+        if (s.rollbackOnlyReason != null) real.rollback();
+        pop();
+        real.setAutoCommit(true); // commits, as JDBC specifies
+        realAutoCommit = true;
+        pending = false;
+    }
+
+    // ---------------------------------------------------------------- statements
+
+    /** Before any statement runs: confirms the scope it belongs to, refuses it in a rollback-only scope. */
+    void beforeStatement() throws SQLException {
+        if (depth == 0) {
+            if (!realAutoCommit) pending = true;
+            return;
+        }
+        if (depth > 1) reconcile(capture()); // which scope this statement belongs to depends on who runs it
+        Scope s = scopes[depth - 1];
+        if (observe) return;
+        if (s.rollbackOnlyReason != null) {
+            throw Errors.state("statement refused: the scope begun at " + s.beganAt() + " is rollback-only because "
+                    + s.rollbackOnlyReason + ". Its owner must roll it back or end it with setAutoCommit(true).");
+        }
+        if (depth > 1 && s.savepoint == null) {
+            s.savepointId = nextSavepointId++;
+            String name = "txguard_" + s.savepointId;
+            sendSavepointSql(dialect.setSavepointSql(name));
+            s.savepoint = name;
+        }
+    }
+
+    void statementSucceeded() {
+        if (depth > 0) scopes[depth - 1].lastStatementFailed = false;
+    }
+
+    /** A statement failed: notes it, and notices when the database ended the whole transaction. */
+    SQLException statementFailed(SQLException e) {
+        if (depth == 0 || observe) return e;
+        String state = e.getSQLState();
+        if (depth > 1 && state != null && state.startsWith("40")) {
+            databaseRolledBack(e);
+        } else {
+            scopes[depth - 1].lastStatementFailed = true;
+        }
+        return e;
+    }
+
+    /**
+     * Checks a statement's SQL before it runs, and carries out the ones that control the transaction.
+     * Returns true when the statement was consumed and must not be sent.
+     */
+    boolean control(int kind, String sql) throws SQLException {
+        switch (kind) {
+            case Sql.BEGIN:
+            case Sql.BEGIN_WITH_MODES:
+                begin(SQL, sql, kind);
+                return true;
+            case Sql.COMMIT:
+                if (depth == 0) {
+                    pending = false;
+                    return false;
+                }
+                commit(SQL);
+                return true;
+            case Sql.ROLLBACK:
+                if (depth == 0) {
+                    pending = false;
+                    return false;
+                }
+                rollback(SQL);
+                return true;
+            case Sql.AUTOCOMMIT_ON:
+            case Sql.AUTOCOMMIT_OFF:
+                setAutoCommit(kind == Sql.AUTOCOMMIT_ON);
+                return true;
+            case Sql.IMPLICIT_COMMIT:
+                if (dialect.implicitCommitDdl && depth > 1) {
+                    refuseOrReport("DDL in a nested scope", Errors.ddl("'" + abbreviate(sql) + "' would make " + dialect
+                            + " commit the transaction begun at " + scopes[0].beganAt() + " implicitly, which no savepoint"
+                            + " survives; txguard refuses it inside the nested scope begun at " + scopes[depth - 1].beganAt()
+                            + ". Run DDL outside the transaction."));
+                }
+                return false;
+            case Sql.UNSUPPORTED_CONTROL:
+                if (depth > 0) {
+                    refuseOrReport("untranslatable control", Errors.state("'" + abbreviate(sql) + "' cannot be"
+                            + " translated inside the transaction begun at " + scopes[0].beganAt()
+                            + "; use commit(), rollback() or setAutoCommit() instead"));
+                }
+                return false;
+            case Sql.MULTI_WITH_CONTROL:
+                refuseOrReport("multi-statement control", Errors.state("a string of several statements that includes"
+                        + " transaction control would bypass the guard: '" + abbreviate(sql)
+                        + "'. Send the transaction-control statement on its own."));
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /** For statements that cannot carry transaction control (batches, executeQuery). */
+    void refuseControl(int kind, String sql, String where) throws SQLException {
+        if (Sql.controlsTransaction(kind)) {
+            refuseOrReport("control in " + where, Errors.state(Sql.describe(kind) + " cannot run through " + where
+                    + ": '" + abbreviate(sql) + "'. Use commit(), rollback() or setAutoCommit() instead."));
+        } else {
+            control(kind, sql);
+        }
+    }
+
+    // ---------------------------------------------------------------- application savepoints
+
+    Savepoint setSavepoint(String name) throws SQLException {
+        beforeStatement(); // our savepoint must come first, so that rolling back the scope covers the app's
+        Savepoint sp = name == null ? real.setSavepoint() : real.setSavepoint(name);
+        if (appSavepoints == null) appSavepoints = new ArrayList<>(4);
+        appSavepoints.add(new AppSavepoint(sp, nextSavepointId));
+        return sp;
+    }
+
+    void rollback(Savepoint savepoint) throws SQLException {
+        real.rollback(savepoint);
+        int index = indexOf(savepoint);
+        if (index < 0) return;
+        long since = appSavepoints.get(index).nextIdAtCreation;
+        // The database destroyed every savepoint set after this one, ours included.
+        for (int i = 0; i < depth; i++) {
+            if (scopes[i].savepoint != null && scopes[i].savepointId >= since) scopes[i].savepoint = null;
+        }
+        appSavepoints.subList(index + 1, appSavepoints.size()).clear();
+    }
+
+    void releaseSavepoint(Savepoint savepoint) throws SQLException {
+        real.releaseSavepoint(savepoint);
+        int index = indexOf(savepoint);
+        if (index >= 0) appSavepoints.remove(index);
+    }
+
+    private int indexOf(Savepoint savepoint) {
+        if (appSavepoints == null) return -1;
+        for (int i = appSavepoints.size() - 1; i >= 0; i--) {
+            if (appSavepoints.get(i).savepoint == savepoint) return i;
+        }
+        return -1;
+    }
+
+    // ---------------------------------------------------------------- end of the connection's use
+
+    /** clearWarnings and endRequest: a pool handing the connection back (or a close) is the moment to clean up. */
+    void maybeReturningToPool(boolean certain) throws SQLException {
+        if (depth == 0) return;
+        if (certain || capture().closing) returnToPool();
+    }
+
+    void close() throws SQLException {
+        if (real.isClosed()) return;
+        if (depth > 0) {
+            abandon("closed");
+        } else if (pending) {
+            real.rollback(); // no commit-on-close through txguard, whatever the driver would do
+        }
+    }
+
+    private void returnToPool() throws SQLException {
+        abandon("returned to its pool");
+        if (realAutoCommit != initialAutoCommit) {
+            real.setAutoCommit(initialAutoCommit);
+            realAutoCommit = initialAutoCommit;
+        }
+    }
+
+    private void abandon(String how) throws SQLException {
+        String beganAt = scopes[0].beganAt();
+        LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + depth + " open scope(s); the transaction"
+                + " begun at " + beganAt + " is rolled back");
+        if (!realAutoCommit) real.rollback();
+        while (depth > 0) pop();
+        pending = false;
+    }
+
+    // ---------------------------------------------------------------- the ownership model
+
+    private CallStack capture() {
+        return CallStack.capture(config.helpers);
+    }
+
+    /**
+     * Moves every scope whose owner has returned to the nearest surviving frame of its begin stack,
+     * and merges a scope into the one below it when both now have the same owner.
+     */
+    private void reconcile(CallStack here) throws SQLException {
+        for (int i = depth - 1; i >= 0; i--) {
+            Scope s = scopes[i];
+            if (s.ownerHeight == ANYONE) continue;
+            int common = s.beginStack.commonPrefix(here);
+            if (common > s.ownerHeight) break; // owner alive, and so are the owners of the scopes below
+            s.ownerHeight = common - 1; // ANYONE when no frame survived (another thread, say)
+        }
+        while (depth > 1 && scopes[depth - 1].ownerHeight == scopes[depth - 2].ownerHeight) {
+            endNested(scopes[depth - 1]);
+        }
+    }
+
+    /** Ends a nested scope: its work joins the enclosing scope unless it was marked rollback-only. */
+    private void endNested(Scope s) throws SQLException {
+        release(s, s.rollbackOnlyReason != null);
+        pop();
+    }
+
+    private void endOutermost(Scope s) throws SQLException {
+        pop();
+        if (s.restoreAutoCommit) {
+            real.setAutoCommit(true);
+            realAutoCommit = true;
+        }
+    }
+
+    /** Releases a scope's savepoint, rolling back to it first when asked or when the database insists. */
+    private void release(Scope s, boolean rollBackFirst) throws SQLException {
+        String sp = s.savepoint;
+        if (sp == null) return;
+        s.savepoint = null;
+        try {
+            if (rollBackFirst) sendSavepointSql(dialect.rollbackToSavepointSql(sp));
+            sendSavepointSql(dialect.releaseSavepointSql(sp));
+        } catch (SQLException e) {
+            if (isMissingSavepoint(e)) {
+                checkTransactionSurvived(s, e);
+                return; // already gone: nothing to release
+            }
+            if (!rollBackFirst && "25P02".equals(e.getSQLState())) {
+                // PostgreSQL aborted the transaction on an error in this scope, and nobody rolled the scope
+                // back: the only way to make the connection usable is to undo the scope, as Django does.
+                sendSavepointSql(dialect.rollbackToSavepointSql(sp));
+                sendSavepointSql(dialect.releaseSavepointSql(sp));
+                LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + s.beganAt() + " ended after a failed"
+                        + " statement left the transaction aborted; rolled back to its savepoint");
+                return;
+            }
+            throw e;
+        }
+    }
+
+    private void rollbackToSavepoint(Scope s) throws SQLException {
+        try {
+            sendSavepointSql(dialect.rollbackToSavepointSql(s.savepoint));
+        } catch (SQLException e) {
+            if (isMissingSavepoint(e)) checkTransactionSurvived(s, e);
+            throw e;
+        }
+    }
+
+    /** A savepoint vanished: the database ended the transaction (DDL, deadlock, timeout) behind our back. */
+    private void checkTransactionSurvived(Scope s, SQLException cause) throws SQLException {
+        String beganAt = scopes[0].beganAt();
+        String scope = s.beganAt();
+        databaseRolledBack(cause);
+        throw Errors.state("the savepoint of the scope begun at " + scope + " no longer exists: the database ended the"
+                + " transaction begun at " + beganAt + " on its own (an implicit commit or a rollback). Every scope of it"
+                + " is now rollback-only; end them and retry the unit of work.", cause);
+    }
+
+    private void databaseRolledBack(SQLException cause) {
+        String reason = "the database ended the whole transaction (SQLState " + cause.getSQLState() + ": "
+                + cause.getMessage() + ")";
+        try {
+            real.rollback();
+        } catch (SQLException ignored) {
+            // the transaction is gone either way; the connection's own error surfaces on next use
+        }
+        for (int i = 0; i < depth; i++) {
+            scopes[i].savepoint = null;
+            scopes[i].rollbackOnlyReason = reason;
+        }
+        LOG.log(Level.WARNING, () -> "txguard: " + reason + "; all " + depth + " open scopes are rollback-only");
+    }
+
+    private void sendSavepointSql(String sql) throws SQLException {
+        if (sql == null) return; // the database has no such statement (Oracle: RELEASE)
+        if (savepointStatement == null) savepointStatement = real.createStatement();
+        savepointStatement.execute(sql);
+    }
+
+    private static boolean isMissingSavepoint(SQLException e) {
+        String state = e.getSQLState();
+        return "3B001".equals(state) || "3B000".equals(state)
+                || e.getErrorCode() == 1305 // MariaDB, MySQL: SAVEPOINT does not exist
+                || e.getErrorCode() == 90063; // H2: savepoint is invalid
+    }
+
+    private void checkDurability(CallStack here) throws SQLException {
+        if (!config.checksDurability()) return;
+        int durable = here.innermostMatching(config.durable);
+        if (durable < 0) return;
+        CallStack outerBegin = depth > 0 ? scopes[0].beginStack : null;
+        if (outerBegin != null && outerBegin.commonPrefix(here) > durable) return; // begun inside the durable method
+        String enclosing = outerBegin == null ? IMPLICIT_DESCRIPTION : "begun at " + scopes[0].beganAt();
+        String method = here.method(durable);
+        String message = "durable method " + method + " began a transaction at " + here.describe(here.top())
+                + ", but the connection already has one open (" + enclosing + "). A durable block must be the outermost"
+                + " transaction so that its commit is real. Fix: call " + method + " outside the enclosing transaction"
+                + " (commit or end it first), or remove it from txguard.durable.";
+        if (config.durability == Config.Durability.FAIL && !observe) throw Errors.durable(message);
+        report(here, "durable", message + " Carrying on as a savepoint.");
+    }
+
+    // ---------------------------------------------------------------- plain JDBC, for observe mode and no scope
+
+    private void plainBegin(int kind, String sql) throws SQLException {
+        if (kind == SQL) {
+            try (Statement s = real.createStatement()) {
+                s.execute(sql);
+            }
+            realAutoCommit = real.getAutoCommit();
+        } else {
+            real.setAutoCommit(false);
+            realAutoCommit = false;
+        }
+    }
+
+    private void plainCommit(int kind) throws SQLException {
+        if (kind == API) real.commit(); else executePlain("COMMIT");
+        pending = false;
+    }
+
+    private void plainRollback(int kind) throws SQLException {
+        if (kind == API) real.rollback(); else executePlain("ROLLBACK");
+        pending = false;
+    }
+
+    private void executePlain(String sql) throws SQLException {
+        try (Statement s = real.createStatement()) {
+            s.execute(sql);
+        }
+        realAutoCommit = real.getAutoCommit();
+    }
+
+    // ---------------------------------------------------------------- reporting and the stack of scopes
+
+    private void refuseOrReport(String what, SQLException error) throws SQLException {
+        if (!observe) throw error;
+        report(capture(), what, error.getMessage());
+    }
+
+    /** Logs once per call site and kind of event. */
+    private static void report(CallStack here, String what, String message) {
+        String site = what + " at " + here.describe(here.top());
+        if (REPORTED.add(site)) {
+            LOG.log(Level.WARNING, () -> "txguard " + what + " at " + here.describe(here.top()) + ": " + message);
+        }
+    }
+
+    private static String abbreviate(String sql) {
+        String oneLine = sql.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= 80 ? oneLine : oneLine.substring(0, 77) + "...";
+    }
+
+    private Scope push(Scope s) {
+        if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
+        scopes[depth++] = s;
+        return s;
+    }
+
+    private void pop() {
+        scopes[--depth] = null;
+    }
+
+    /** For tests and diagnostics: how many scopes are open. */
+    int depth() {
+        return depth;
+    }
+
+    boolean isObserving() {
+        return observe;
+    }
+}

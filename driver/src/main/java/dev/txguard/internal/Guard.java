@@ -1,0 +1,79 @@
+package dev.txguard.internal;
+
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.DriverPropertyInfo;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * How a connection becomes guarded: the one entry point of this package for the public driver and
+ * data source (and later the agent). Not part of txguard's API.
+ */
+public final class Guard {
+
+    private Guard() {}
+
+    public static boolean acceptsUrl(String url) {
+        return url != null && url.startsWith(Delegates.PREFIX);
+    }
+
+    /** Connects a {@code jdbc:txguard:} URL through the real driver and guards the result. */
+    public static Connection connect(String url, Properties info) throws SQLException {
+        Config config = Config.forConnection(info); // a bad setting fails before any connection opens
+        String realUrl = Delegates.realUrl(url);
+        Driver driver = Delegates.driverFor(realUrl, url);
+        Connection real = driver.connect(realUrl, withoutOwnKeys(info));
+        if (real == null) {
+            throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
+        }
+        return guard(real, config);
+    }
+
+    /** The real driver's properties, asked with the real URL. */
+    public static DriverPropertyInfo[] propertyInfo(String url, Properties info) throws SQLException {
+        String realUrl = Delegates.realUrl(url);
+        return Delegates.driverFor(realUrl, url).getPropertyInfo(realUrl, withoutOwnKeys(info));
+    }
+
+    /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */
+    public static Connection wrap(Connection real) throws SQLException {
+        if (real == null) return null;
+        Config config;
+        try {
+            config = Config.forConnection(null);
+        } catch (SQLException e) {
+            real.close();
+            throw e;
+        }
+        return guard(real, config);
+    }
+
+    private static Connection guard(Connection real, Config config) throws SQLException {
+        if (real.isWrapperFor(TxConnection.class)) return real; // a pool over a txguard connection
+        try {
+            Dialect dialect = Dialect.forProduct(real.getMetaData().getDatabaseProductName());
+            return new TxConnection(real, new Engine(real, config, dialect));
+        } catch (SQLException | RuntimeException e) {
+            real.close();
+            throw e;
+        }
+    }
+
+    private static Properties withoutOwnKeys(Properties info) {
+        if (info == null) return new Properties();
+        boolean any = false;
+        for (String name : info.stringPropertyNames()) {
+            if (name.startsWith(Config.PREFIX)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) return info;
+        Properties copy = new Properties();
+        for (String name : info.stringPropertyNames()) {
+            if (!name.startsWith(Config.PREFIX)) copy.setProperty(name, info.getProperty(name));
+        }
+        return copy;
+    }
+}

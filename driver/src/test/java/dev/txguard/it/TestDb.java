@@ -1,0 +1,112 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One test's view of a database: a fresh table {@code rows(id primary key)}, guarded connections to
+ * work through, and an independent observer connection that shows what was really committed.
+ */
+final class TestDb implements AutoCloseable {
+
+    private static final AtomicInteger TABLES = new AtomicInteger();
+
+    final Database database;
+    final String rawUrl;
+    final String table;
+    private final Properties txguard;
+    private final Connection observer;
+    private final List<Connection> opened = new ArrayList<>();
+
+    private TestDb(Database database, Properties txguard) throws SQLException {
+        database.requireAvailable();
+        this.database = database;
+        this.rawUrl = database.newRawUrl();
+        this.txguard = txguard;
+        this.table = "txg_rows_" + ProcessHandle.current().pid() + "_" + TABLES.incrementAndGet();
+        this.observer = DriverManager.getConnection(rawUrl);
+        try (Statement s = observer.createStatement()) {
+            s.execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, note VARCHAR(40))");
+        }
+    }
+
+    /** txguard settings as key, value pairs: {@code "txguard.mode", "observe"}. */
+    static TestDb open(Database database, String... settings) throws SQLException {
+        Properties p = new Properties();
+        for (int i = 0; i < settings.length; i += 2) p.setProperty(settings[i], settings[i + 1]);
+        return new TestDb(database, p);
+    }
+
+    String guardedUrl() {
+        return Database.guarded(rawUrl);
+    }
+
+    Properties settings() {
+        Properties p = new Properties();
+        p.putAll(txguard);
+        return p;
+    }
+
+    /** A new connection through the jdbc:txguard: driver. */
+    Connection guarded() throws SQLException {
+        Connection c = DriverManager.getConnection(guardedUrl(), settings());
+        opened.add(c);
+        return c;
+    }
+
+    /** A new connection straight to the database, for comparing with plain JDBC. */
+    Connection raw() throws SQLException {
+        Connection c = DriverManager.getConnection(rawUrl);
+        opened.add(c);
+        return c;
+    }
+
+    /** Inserts a row as plain legacy code would. */
+    void insert(Connection c, int id) throws SQLException {
+        Legacy.insert(c, table, id);
+    }
+
+    /** Ids committed, as another connection sees them. */
+    Set<Integer> committed() throws SQLException {
+        Set<Integer> ids = new TreeSet<>();
+        try (Statement s = observer.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
+            while (rs.next()) ids.add(rs.getInt(1));
+        }
+        return ids;
+    }
+
+    void assertCommitted(Integer... ids) throws SQLException {
+        assertEquals(new TreeSet<>(List.of(ids)), committed(), database + ": rows another connection sees");
+    }
+
+    @Override
+    public void close() throws SQLException {
+        for (Connection c : opened) {
+            try {
+                if (!c.isClosed()) {
+                    if (!c.getAutoCommit()) c.rollback();
+                    c.close();
+                }
+            } catch (SQLException ignored) {
+                // a test may leave a connection broken on purpose
+            }
+        }
+        try (Statement s = observer.createStatement()) {
+            s.execute("DROP TABLE " + table);
+        } finally {
+            observer.close();
+        }
+    }
+}
