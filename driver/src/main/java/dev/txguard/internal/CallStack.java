@@ -22,6 +22,13 @@ final class CallStack {
         "dev.txguard.internal.", "dev.txguard.TxGuard",
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
+        "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
+    };
+
+    /** Connection pools: their own code (not their connection proxies) configures and resets connections. */
+    private static final String[] POOL_PREFIXES = {
+        "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
+        "com.alibaba.druid.pool.", "oracle.ucp.",
     };
 
     final String[] classes;
@@ -33,21 +40,33 @@ final class CallStack {
      * back to its pool (HikariCP, DBCP, c3p0, an application's own proxy all implement Connection).
      */
     final boolean closing;
+    /**
+     * The call comes straight from a pool's own code rather than through its connection proxy: the pool
+     * is configuring the connection (HikariCP's setupConnection with autoCommit=false), not the application.
+     */
+    final boolean fromPool;
 
-    private CallStack(String[] classes, String[] methods, String[] files, int[] lines, boolean closing) {
+    private CallStack(String[] classes, String[] methods, String[] files, int[] lines, boolean closing,
+                      boolean fromPool) {
         this.classes = classes;
         this.methods = methods;
         this.files = files;
         this.lines = lines;
         this.closing = closing;
+        this.fromPool = fromPool;
     }
 
     static CallStack capture(MethodPattern[] helpers) {
         return WALKER.walk(frames -> {
             List<StackWalker.StackFrame> kept = new ArrayList<>(64);
             boolean[] closing = {false};
+            int[] callerSeen = {0}; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
             frames.forEach(f -> {
                 String cls = f.getClassName();
+                if (callerSeen[0] == 0 && !cls.startsWith("dev.txguard.internal.")) {
+                    callerSeen[0] = startsWithAny(cls, POOL_PREFIXES)
+                            && !Connection.class.isAssignableFrom(f.getDeclaringClass()) ? 1 : 2;
+                }
                 if (!closing[0] && f.getMethodName().equals("close") && !cls.startsWith("dev.txguard.internal.")
                         && Connection.class.isAssignableFrom(f.getDeclaringClass())) {
                     closing[0] = true;
@@ -66,14 +85,19 @@ final class CallStack {
                 files[i] = f.getFileName();
                 lines[i] = f.getLineNumber();
             }
-            return new CallStack(classes, methods, files, lines, closing[0]);
+            return new CallStack(classes, methods, files, lines, closing[0], callerSeen[0] == 1);
         });
     }
 
-    private static boolean isTransparent(StackWalker.StackFrame f, String cls, MethodPattern[] helpers) {
-        for (String prefix : TRANSPARENT_PREFIXES) {
+    private static boolean startsWithAny(String cls, String[] prefixes) {
+        for (String prefix : prefixes) {
             if (cls.startsWith(prefix)) return true;
         }
+        return false;
+    }
+
+    private static boolean isTransparent(StackWalker.StackFrame f, String cls, MethodPattern[] helpers) {
+        if (startsWithAny(cls, TRANSPARENT_PREFIXES)) return true;
         if (InvocationHandler.class.isAssignableFrom(f.getDeclaringClass())) return true;
         for (MethodPattern helper : helpers) {
             if (helper.matches(cls, f.getMethodName())) return true;

@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Engine {
 
     private static final System.Logger LOG = System.getLogger("dev.txguard");
-    /** Call sites already reported in observe mode (and for once-only warnings). */
+    /** Reports already made, by database kind and call site: each is logged once per JVM. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
     static final int API = 0;
@@ -84,7 +84,8 @@ final class Engine {
     private final Connection real;
     private final Config config;
     final Dialect dialect;
-    private final boolean initialAutoCommit;
+    /** The autocommit this connection comes back to when it is returned: as opened, or as its pool set it up. */
+    private boolean defaultAutoCommit;
     private final boolean observe;
 
     private boolean realAutoCommit;
@@ -102,8 +103,8 @@ final class Engine {
         this.config = config;
         this.dialect = dialect;
         this.observe = config.observe();
-        this.initialAutoCommit = real.getAutoCommit();
-        this.realAutoCommit = initialAutoCommit;
+        this.defaultAutoCommit = real.getAutoCommit();
+        this.realAutoCommit = defaultAutoCommit;
     }
 
     // ---------------------------------------------------------------- autocommit, begin, end events
@@ -120,11 +121,13 @@ final class Engine {
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
         CallStack here = capture();
-        if (here.top() < 0 && depth == 0 && kind == API) {
-            // No application frame: a pool setting up a connection with autoCommit=false. That is manual
+        if (kind == API && (here.fromPool || here.closing)) {
+            // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
+            if (here.closing && depth > 0) returnToPool();
             real.setAutoCommit(false);
             realAutoCommit = false;
+            defaultAutoCommit = false;
             return;
         }
         reconcile(here);
@@ -205,8 +208,8 @@ final class Engine {
         }
         CallStack here = capture();
         if (here.closing) {
-            returnToPool();
-            real.rollback();
+            returnToPool(); // rolled back; the pool's own rollback only matters if manual mode is its default
+            if (!realAutoCommit) real.rollback();
             return;
         }
         reconcile(here);
@@ -438,9 +441,9 @@ final class Engine {
 
     private void returnToPool() throws SQLException {
         abandon("returned to its pool");
-        if (realAutoCommit != initialAutoCommit) {
-            real.setAutoCommit(initialAutoCommit);
-            realAutoCommit = initialAutoCommit;
+        if (realAutoCommit != defaultAutoCommit) {
+            real.setAutoCommit(defaultAutoCommit);
+            realAutoCommit = defaultAutoCommit;
         }
     }
 
@@ -472,7 +475,17 @@ final class Engine {
             s.ownerHeight = common - 1; // ANYONE when no frame survived (another thread, say)
         }
         while (depth > 1 && scopes[depth - 1].ownerHeight == scopes[depth - 2].ownerHeight) {
-            endNested(scopes[depth - 1]);
+            Scope merged = scopes[depth - 1];
+            if (merged.lastStatementFailed && merged.savepoint != null) {
+                // Its owner returned right after a statement failed: the error escaped it, and like an exception
+                // leaving Django's atomic block, that undoes the scope (on PostgreSQL nothing else could).
+                LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + merged.beganAt() + " was left by an"
+                        + " error; its work is rolled back to its savepoint and the enclosing scope carries on");
+                release(merged, true);
+                pop();
+            } else {
+                endNested(merged);
+            }
         }
     }
 
@@ -575,8 +588,14 @@ final class Engine {
                 + ", but the connection already has one open (" + enclosing + "). A durable block must be the outermost"
                 + " transaction so that its commit is real. Fix: call " + method + " outside the enclosing transaction"
                 + " (commit or end it first), or remove it from txguard.durable.";
-        if (config.durability == Config.Durability.FAIL && !observe) throw Errors.durable(message);
-        report(here, "durable", message + " Carrying on as a savepoint.");
+        if (observe) {
+            report(here, "durable", message);
+        } else if (config.durability == Config.Durability.FAIL) {
+            throw Errors.durable(message);
+        } else {
+            // warn: this time the durable block really runs as a savepoint, so every occurrence is logged
+            LOG.log(Level.WARNING, "txguard: " + message + " Carrying on as a savepoint (txguard.durability=warn).");
+        }
     }
 
     // ---------------------------------------------------------------- plain JDBC, for observe mode and no scope
@@ -617,10 +636,10 @@ final class Engine {
         report(capture(), what, error.getMessage());
     }
 
-    /** Logs once per call site and kind of event. */
-    private static void report(CallStack here, String what, String message) {
+    /** Logs once per database kind, call site and kind of event. */
+    private void report(CallStack here, String what, String message) {
         String site = what + " at " + here.describe(here.top());
-        if (REPORTED.add(site)) {
+        if (REPORTED.add(dialect + ": " + site)) {
             LOG.log(Level.WARNING, () -> "txguard " + what + " at " + here.describe(here.top()) + ": " + message);
         }
     }

@@ -1,0 +1,41 @@
+package dev.txguard.it;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** Collects what txguard logs (System.Logger, backed by java.util.logging in these tests). */
+final class LogCapture extends Handler implements AutoCloseable {
+
+    private static final Logger TXGUARD = Logger.getLogger("dev.txguard");
+    final List<String> messages = new CopyOnWriteArrayList<>();
+
+    static LogCapture start() {
+        LogCapture capture = new LogCapture();
+        TXGUARD.addHandler(capture);
+        return capture;
+    }
+
+    long count(String fragment) {
+        return messages.stream().filter(m -> m.contains(fragment)).count();
+    }
+
+    String all() {
+        return String.join("\n", messages);
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+        messages.add(record.getMessage());
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+        TXGUARD.removeHandler(this);
+    }
+}
