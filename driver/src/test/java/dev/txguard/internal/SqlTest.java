@@ -1,0 +1,101 @@
+package dev.txguard.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SqlTest {
+
+    private static Dialect dialect(String name) {
+        switch (name) {
+            case "pg": return Dialect.POSTGRESQL;
+            case "my": return Dialect.MYSQL;
+            case "h2": return Dialect.H2;
+            default: return Dialect.STANDARD;
+        }
+    }
+
+    private static int kind(String name) {
+        switch (name) {
+            case "BEGIN": return Sql.BEGIN;
+            case "MODES": return Sql.BEGIN_WITH_MODES;
+            case "COMMIT": return Sql.COMMIT;
+            case "ROLLBACK": return Sql.ROLLBACK;
+            case "AC_ON": return Sql.AUTOCOMMIT_ON;
+            case "AC_OFF": return Sql.AUTOCOMMIT_OFF;
+            case "DDL": return Sql.IMPLICIT_COMMIT;
+            case "UNSUPPORTED": return Sql.UNSUPPORTED_CONTROL;
+            case "MULTI": return Sql.MULTI_WITH_CONTROL;
+            default: return Sql.OTHER;
+        }
+    }
+
+    @ParameterizedTest(name = "[{0}] {1} -> {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
+        "h2|BEGIN|BEGIN",
+        "h2|  begin ; |BEGIN",
+        "pg|BEGIN WORK|BEGIN",
+        "pg|begin transaction|BEGIN",
+        "pg|BEGIN ISOLATION LEVEL SERIALIZABLE|MODES",
+        "pg|BEGIN TRANSACTION READ ONLY|MODES",
+        "pg|BEGIN NOT DEFERRABLE|MODES",
+        "my|START TRANSACTION|BEGIN",
+        "my|start transaction with consistent snapshot|MODES",
+        "my|BEGIN NOT ATOMIC SELECT 1; END|OTHER",
+        "h2|BEGIN INSERT INTO t VALUES (1); END;|OTHER",
+        "pg|DO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$|OTHER",
+        "pg|DO $body$ BEGIN PERFORM 1; END $body$; |OTHER",
+        "pg|COMMIT|COMMIT",
+        "pg|commit work;|COMMIT",
+        "pg|END|COMMIT",
+        "my|END|OTHER",
+        "pg|ABORT|ROLLBACK",
+        "pg|COMMIT AND NO CHAIN|COMMIT",
+        "pg|COMMIT AND CHAIN|UNSUPPORTED",
+        "my|ROLLBACK RELEASE|UNSUPPORTED",
+        "pg|COMMIT PREPARED 'tx1'|OTHER",
+        "pg|ROLLBACK|ROLLBACK",
+        "pg|ROLLBACK TRANSACTION|ROLLBACK",
+        "pg|ROLLBACK TO SAVEPOINT a|OTHER",
+        "pg|ROLLBACK TO a|OTHER",
+        "pg|SAVEPOINT a|OTHER",
+        "pg|RELEASE SAVEPOINT a|OTHER",
+        "h2|SET AUTOCOMMIT FALSE|AC_OFF",
+        "h2|SET AUTOCOMMIT ON|AC_ON",
+        "my|SET autocommit=0|AC_OFF",
+        "my|SET @@session.autocommit = 1|AC_ON",
+        "my|SET SESSION autocommit = OFF|AC_OFF",
+        "my|SET autocommit = @x|UNSUPPORTED",
+        "my|SET autocommitted = 1|OTHER",
+        "pg|/* COMMIT */ SELECT 1|OTHER",
+        "pg|/* nested /* COMMIT */ still comment */ SELECT 1|OTHER",
+        "pg|-- COMMIT\\nSELECT 1|OTHER",
+        "my|# COMMIT\\nSELECT 1|OTHER",
+        "pg|SELECT 'COMMIT; ROLLBACK'|OTHER",
+        "my|SELECT 'it\\'s; COMMIT'|OTHER",
+        "pg|SELECT \"a;COMMIT\" FROM t|OTHER",
+        "my|SELECT `a;COMMIT` FROM t|OTHER",
+        "pg|SELECT $1; COMMIT|MULTI",
+        "pg|INSERT INTO t VALUES (1); COMMIT|MULTI",
+        "pg|SELECT 1; SELECT 2|OTHER",
+        "my|INSERT INTO t VALUES (1); CREATE TABLE u (id INT)|DDL",
+        "my|CREATE TABLE t (id INT)|DDL",
+        "my|CREATE TEMPORARY TABLE t (id INT)|OTHER",
+        "h2|CREATE LOCAL TEMPORARY TABLE t (id INT)|DDL",
+        "h2|CREATE TEMPORARY TABLE t (id INT)|DDL",
+        "my|TRUNCATE TABLE t|DDL",
+        "my|LOCK TABLES t WRITE|DDL",
+        "pg|CREATE FUNCTION f() RETURNS int AS 'SELECT 1; COMMIT' LANGUAGE sql|DDL",
+        "pg|CREATE OR REPLACE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$|DDL",
+        "pg|COMMITTED|OTHER",
+        "pg|BEGINNING|OTHER",
+        "pg|SELECT 1 /* unterminated COMMIT|OTHER",
+        "pg|SELECT 'unterminated; COMMIT|OTHER",
+        "pg|''|OTHER",
+    })
+    void classifies(String dialect, String sql, String expected) {
+        String text = sql.replace("\\n", "\n").replace("''", "");
+        assertEquals(kind(expected), Sql.classify(text, dialect(dialect)), sql);
+    }
+}

@@ -1,0 +1,224 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** What differs between databases, pinned down on each. */
+class DatabaseSpecificsTest {
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void errorInNestedScope_daoRollsBack_connectionUsableAgain(Database database) throws Exception {
+        // PostgreSQL aborts the whole transaction on any error; rolling back to the scope's savepoint revives it.
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            dao.saveClassic(c, 2);
+            SQLException duplicate = assertThrows(SQLException.class, () -> dao.saveClassic(c, 2));
+            assertTrue(duplicate.getSQLState().startsWith("23"), duplicate.getSQLState());
+            db.insert(c, 3); // works: the failed scope was rolled back to its savepoint by its owner
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1, 2, 3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void errorEscapesANestedScope_itsWorkIsUndoneOnEveryDatabase(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            assertThrows(SQLException.class, () -> beginInsertTwiceAndFail(c, db)); // never ends its scope
+            db.insert(c, 3); // the caller caught it and carries on
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1, 3);
+        }
+    }
+
+    private static void beginInsertTwiceAndFail(Connection c, TestDb db) throws SQLException {
+        c.setAutoCommit(false);
+        db.insert(c, 2);
+        db.insert(c, 2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void sqlBeginAtTopLevel_flipsAutocommitUntilCommit(Database database) throws Exception {
+        // H2's own BEGIN flips the driver's autocommit flag; through txguard every database behaves alike.
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            Legacy.sql(c, "BEGIN");
+            assertFalse(c.getAutoCommit());
+            db.insert(c, 1);
+            db.assertCommitted();
+            Legacy.sql(c, "COMMIT");
+            assertTrue(c.getAutoCommit());
+            db.assertCommitted(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void ddlInANestedScope_refusedWhereItWouldCommitImplicitly(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            String extra = db.table + "_ddl";
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            nestedDdl(c, extra);
+            c.rollback();
+            c.setAutoCommit(true);
+            db.assertCommitted(); // the outer work was not committed by anything
+            if (database == Database.POSTGRESQL) assertFalse(tableExists(db, extra), "transactional DDL rolled back");
+            Legacy.sql(db.raw(), "DROP TABLE IF EXISTS " + extra);
+        }
+    }
+
+    private static void nestedDdl(Connection c, String table) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Legacy.sql(c, "CREATE TABLE " + table + " (id INT)");
+            String product = c.getMetaData().getDatabaseProductName();
+            assertEquals("PostgreSQL", product, "only PostgreSQL has transactional DDL");
+        } catch (SQLException refused) {
+            assertEquals("25007", refused.getSQLState(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("commit the transaction begun at"), refused.getMessage());
+        } finally {
+            c.setAutoCommit(true); // ends the nested scope only
+        }
+    }
+
+    private static boolean tableExists(TestDb db, String table) throws SQLException {
+        try (ResultSet rs = db.raw().getMetaData().getTables(null, null, table, null)) {
+            return rs.next();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void applicationSavepoints_keepWorking_acrossNestedScopes(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            Savepoint beforeDao = c.setSavepoint("before_dao");
+            dao.saveNeverRestoring(c, 2); // leaves its scope (and savepoint) open
+            db.insert(c, 3);
+            c.rollback(beforeDao); // back before the DAO's scope: txguard's later savepoint is gone too
+            db.insert(c, 4);
+            Savepoint unnamed = c.setSavepoint();
+            dao.saveClassic(c, 5);
+            c.rollback(unnamed);
+            c.releaseSavepoint(beforeDao);
+            dao.saveClassic(c, 6); // a fresh nested scope still works after all that
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1, 4, 6);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void savepointsTheDatabaseReceived_areUniquePerConnection(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            Savepoint appOwn = c.setSavepoint("txg_app");
+            for (int i = 0; i < 5; i++) dao.saveClassic(c, 10 + i); // txguard_1..5, never reused by depth
+            c.rollback(appOwn);
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void emptyNestedScope_sendsNoSavepoint(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            emptyNestedScope(c);
+            // Releasing a savepoint that was never set would fail on every one of these databases, so a
+            // clean end proves none was set. The outer transaction is still open:
+            db.assertCommitted();
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1);
+        }
+    }
+
+    private static void emptyNestedScope(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void statementsAfterTheServerEndedTheTransaction_areRefused(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            if (database == Database.H2) {
+                Legacy.sql(db.raw(), "CREATE ALIAS IF NOT EXISTS SIGNAL_40001 FOR \""
+                        + H2Signals.class.getName() + ".serializationFailure\"");
+            }
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            nestedScopeHitBySerializationFailure(c, db, database);
+            SQLException refused = assertThrows(SQLException.class, () -> db.insert(c, 3));
+            assertTrue(refused.getMessage().contains("the database ended the whole transaction"), refused.getMessage());
+            assertThrows(SQLException.class, c::commit);
+            c.rollback(); // the owner ends it
+            db.insert(c, 4);
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(4);
+        }
+    }
+
+    private static void nestedScopeHitBySerializationFailure(Connection c, TestDb db, Database database)
+            throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            db.insert(c, 2);
+            try (Statement s = c.createStatement()) {
+                s.execute(raiseSerializationFailure(database));
+            }
+        } catch (SQLException e) {
+            assertEquals("40001", e.getSQLState(), e.getMessage());
+            c.rollback(); // as legacy code does; its savepoint is gone, the scope stays rollback-only
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    private static String raiseSerializationFailure(Database database) {
+        switch (database) {
+            case POSTGRESQL:
+                return "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$";
+            case MARIADB:
+                return "SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'deadlock stand-in'";
+            default:
+                return "SELECT CAST(SIGNAL_40001() AS INT)";
+        }
+    }
+}
