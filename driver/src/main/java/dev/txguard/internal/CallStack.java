@@ -36,8 +36,10 @@ final class CallStack {
     final String[] files;
     final int[] lines;
     /**
-     * Some connection's {@code close()} is running below: the connection is being closed, or handed
-     * back to its pool (HikariCP, DBCP, c3p0, an application's own proxy all implement Connection).
+     * Some connection class's {@code close()} is running below: the connection is being closed, or
+     * handed back to its pool (HikariCP, DBCP, c3p0 and hand-written pools implement Connection).
+     * Dynamic proxies are left out: they are how applications write wrappers that only restore
+     * attributes on close (Quartz), and their restore is an ordinary end event.
      */
     final boolean closing;
     /**
@@ -68,6 +70,7 @@ final class CallStack {
                             && !Connection.class.isAssignableFrom(f.getDeclaringClass()) ? 1 : 2;
                 }
                 if (!closing[0] && f.getMethodName().equals("close") && !cls.startsWith("dev.txguard.internal.")
+                        && !java.lang.reflect.Proxy.isProxyClass(f.getDeclaringClass())
                         && Connection.class.isAssignableFrom(f.getDeclaringClass())) {
                     closing[0] = true;
                 }

@@ -92,7 +92,7 @@ final class Engine {
     private Scope[] scopes = new Scope[8];
     private int depth;
     private long nextSavepointId = 1;
-    /** Manual mode with no scope open: statements ran since the last commit or rollback. */
+    /** Autocommit is off and statements ran since the last commit or rollback: there is work to lose. */
     private boolean pending;
     private List<AppSavepoint> appSavepoints;
     /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
@@ -288,10 +288,8 @@ final class Engine {
 
     /** Before any statement runs: confirms the scope it belongs to, refuses it in a rollback-only scope. */
     void beforeStatement() throws SQLException {
-        if (depth == 0) {
-            if (!realAutoCommit) pending = true;
-            return;
-        }
+        if (!realAutoCommit) pending = true;
+        if (depth == 0) return;
         if (depth > 1) reconcile(capture()); // which scope this statement belongs to depends on who runs it
         Scope s = scopes[depth - 1];
         if (observe) return;
@@ -448,9 +446,12 @@ final class Engine {
     }
 
     private void abandon(String how) throws SQLException {
-        String beganAt = scopes[0].beganAt();
-        LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + depth + " open scope(s); the transaction"
-                + " begun at " + beganAt + " is rolled back");
+        if (pending) {
+            String beganAt = scopes[0].beganAt();
+            int open = depth;
+            LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + open + " open scope(s) and"
+                    + " uncommitted work; the transaction begun at " + beganAt + " is rolled back");
+        }
         if (!realAutoCommit) real.rollback();
         while (depth > 0) pop();
         pending = false;
@@ -551,6 +552,7 @@ final class Engine {
     private void databaseRolledBack(SQLException cause) {
         String reason = "the database ended the whole transaction (SQLState " + cause.getSQLState() + ": "
                 + cause.getMessage() + ")";
+        pending = false;
         try {
             real.rollback();
         } catch (SQLException ignored) {
