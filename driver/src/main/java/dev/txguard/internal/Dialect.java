@@ -9,11 +9,12 @@ import java.util.Locale;
  */
 final class Dialect {
 
-    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false);
-    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false);
-    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true);
-    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true);
-    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false);
+    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true);
+    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false);
+    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false);
+    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false);
+    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
+            false);
 
     final String name;
     /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
@@ -27,10 +28,15 @@ final class Dialect {
     final boolean implicitCommitDdl;
     /** Even CREATE/DROP TEMPORARY TABLE commits (H2); MySQL and MariaDB exempt them. */
     final boolean temporaryTablesCommit;
+    /** RELEASE SAVEPOINT also destroys every savepoint set after the one released (PostgreSQL, MariaDB). */
+    final boolean releaseDestroysLaterSavepoints;
+    /** Any failed statement, a failed RELEASE included, aborts the whole transaction (PostgreSQL). */
+    final boolean errorAbortsTransaction;
 
     private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
                     boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
-                    boolean implicitCommitDdl, boolean temporaryTablesCommit) {
+                    boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
+                    boolean errorAbortsTransaction) {
         this.name = name;
         this.endIsCommit = endIsCommit;
         this.hashComments = hashComments;
@@ -40,6 +46,8 @@ final class Dialect {
         this.dollarQuotes = dollarQuotes;
         this.implicitCommitDdl = implicitCommitDdl;
         this.temporaryTablesCommit = temporaryTablesCommit;
+        this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
+        this.errorAbortsTransaction = errorAbortsTransaction;
     }
 
     static Dialect forProduct(String productName) {

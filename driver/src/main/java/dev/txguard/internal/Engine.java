@@ -395,6 +395,7 @@ final class Engine {
     }
 
     void rollback(Savepoint savepoint) throws SQLException {
+        if (depth > 1) reconcile(capture());
         real.rollback(savepoint);
         int index = indexOf(savepoint);
         if (index < 0) return;
@@ -407,8 +408,19 @@ final class Engine {
     }
 
     void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        real.releaseSavepoint(savepoint);
+        if (depth > 1) reconcile(capture()); // scopes whose owners returned release their savepoints first
         int index = indexOf(savepoint);
+        if (index >= 0 && dialect.releaseDestroysLaterSavepoints) {
+            long since = appSavepoints.get(index).nextIdAtCreation;
+            for (int i = 1; i < depth; i++) {
+                if (scopes[i].savepoint != null && scopes[i].savepointId >= since) {
+                    refuseOrReport("release of an earlier savepoint", Errors.state("releasing this savepoint would make "
+                            + dialect + " destroy the savepoint of the nested scope begun at " + scopes[i].beganAt()
+                            + ", which could then no longer roll back alone. Release it after that scope ends."));
+                }
+            }
+        }
+        real.releaseSavepoint(savepoint);
         if (index >= 0) appSavepoints.remove(index);
     }
 
@@ -513,10 +525,13 @@ final class Engine {
             if (rollBackFirst) sendSavepointSql(dialect.rollbackToSavepointSql(sp));
             sendSavepointSql(dialect.releaseSavepointSql(sp));
         } catch (SQLException e) {
-            if (isMissingSavepoint(e)) {
-                checkTransactionSurvived(s, e);
-                return; // already gone: nothing to release
+            if (isMissingSavepoint(e) && !rollBackFirst && !dialect.errorAbortsTransaction) {
+                // Already released: resynchronise. (On PostgreSQL the failed RELEASE has aborted the
+                // transaction, so there it is reported as the end of the transaction instead.)
+                LOG.log(Level.DEBUG, () -> "txguard: savepoint " + sp + " was already released");
+                return;
             }
+            if (isMissingSavepoint(e)) checkTransactionSurvived(s, e);
             if (!rollBackFirst && "25P02".equals(e.getSQLState())) {
                 // PostgreSQL aborted the transaction on an error in this scope, and nobody rolled the scope
                 // back: the only way to make the connection usable is to undo the scope, as Django does.

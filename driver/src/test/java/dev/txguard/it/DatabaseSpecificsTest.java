@@ -135,6 +135,59 @@ class DatabaseSpecificsTest {
 
     @ParameterizedTest
     @EnumSource(Database.class)
+    void applicationReleasingAnEarlierSavepoint_neverLosesANestedScopesRollbackPoint(Database database)
+            throws Exception {
+        // PostgreSQL and MariaDB destroy every later savepoint with the one released, txguard's included:
+        // there the release is refused while a nested scope still needs its savepoint. H2 keeps them.
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            Savepoint app = c.setSavepoint("app_sp");
+            releaseInsideANestedScopeThenRollBack(c, db, app);
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1);
+        }
+    }
+
+    private static void releaseInsideANestedScopeThenRollBack(Connection c, TestDb db, Savepoint app)
+            throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            db.insert(c, 2);
+            try {
+                c.releaseSavepoint(app);
+                assertEquals("H2", c.getMetaData().getDatabaseProductName(), "refused on PostgreSQL and MariaDB");
+            } catch (SQLException refused) {
+                assertEquals("25000", refused.getSQLState(), refused.getMessage());
+                assertTrue(refused.getMessage().contains("destroy the savepoint of the nested scope"), refused.getMessage());
+            }
+            c.rollback(); // the nested scope can still undo its own work
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void applicationReleasingAnEarlierSavepointAfterTheScopeEnded_isPlain(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            Savepoint app = c.setSavepoint("app_sp");
+            dao.saveNeverRestoring(c, 2); // its scope merges (releasing txguard's savepoint) before the release
+            c.releaseSavepoint(app);
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1, 2);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
     void savepointsTheDatabaseReceived_areUniquePerConnection(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
