@@ -61,12 +61,13 @@ final class Dialect {
 
     /**
      * The statement that applies a begin's characteristics once JDBC autocommit is off. PostgreSQL's
-     * driver sends its own BEGIN first, so the modes go into SET TRANSACTION; MySQL and MariaDB take
-     * the original START TRANSACTION, which starts afresh (nothing is pending at an outermost begin).
+     * driver sends its own BEGIN first, so the modes go into SET TRANSACTION. Elsewhere the original
+     * statement goes as written: MySQL and MariaDB start afresh (nothing is pending at an outermost
+     * begin), and a database that does not know the syntax rejects it as it would without txguard.
      */
     String beginModesSql(String beginSql, int modesOffset) {
-        if (this == MYSQL) return beginSql;
-        return "SET TRANSACTION " + beginSql.substring(modesOffset);
+        if (this == POSTGRESQL) return "SET TRANSACTION " + beginSql.substring(modesOffset);
+        return beginSql;
     }
 
     String setSavepointSql(String name) {

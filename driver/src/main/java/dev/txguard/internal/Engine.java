@@ -151,6 +151,14 @@ final class Engine {
             if (sqlKind == Sql.BEGIN_WITH_MODES) {
                 try (Statement s = real.createStatement()) {
                     s.execute(dialect.beginModesSql(sql, Sql.modesOffset(sql, dialect)));
+                } catch (SQLException rejected) {
+                    // The database refused the begin: as without txguard, no transaction was started.
+                    pop();
+                    if (outer.restoreAutoCommit) {
+                        real.setAutoCommit(true);
+                        realAutoCommit = true;
+                    }
+                    throw rejected;
                 }
             }
             return;

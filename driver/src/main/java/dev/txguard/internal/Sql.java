@@ -130,7 +130,10 @@ final class Sql {
             int r = next(sql, q, word(sql, q, "WORK") ? 4 : 11, dialect);
             return atEnd(sql, r) ? BEGIN : BEGIN_WITH_MODES;
         }
-        if (word(sql, q, "ISOLATION") || word(sql, q, "READ") || word(sql, q, "DEFERRABLE")) return BEGIN_WITH_MODES;
+        if (word(sql, q, "ISOLATION") || word(sql, q, "READ") || word(sql, q, "DEFERRABLE")
+                || word(sql, q, "DEFERRED") || word(sql, q, "IMMEDIATE") || word(sql, q, "EXCLUSIVE")) {
+            return BEGIN_WITH_MODES; // PostgreSQL's modes; SQLite's locking modes
+        }
         if (word(sql, q, "NOT") && word(sql, next(sql, q, 3, dialect), "DEFERRABLE")) return BEGIN_WITH_MODES;
         return OTHER; // a procedural block: BEGIN ... END, BEGIN NOT ATOMIC ...
     }

@@ -40,6 +40,7 @@ class SqlTest {
         "pg|BEGIN ISOLATION LEVEL SERIALIZABLE|MODES",
         "pg|BEGIN TRANSACTION READ ONLY|MODES",
         "pg|BEGIN NOT DEFERRABLE|MODES",
+        "x|BEGIN IMMEDIATE TRANSACTION|MODES",
         "my|START TRANSACTION|BEGIN",
         "my|start transaction with consistent snapshot|MODES",
         "my|BEGIN NOT ATOMIC SELECT 1; END|OTHER",

@@ -74,6 +74,40 @@ class DatabaseSpecificsTest {
 
     @ParameterizedTest
     @EnumSource(Database.class)
+    void outermostBeginWithCharacteristics_keepsThem(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            switch (database) {
+                case POSTGRESQL:
+                    Legacy.sql(c, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+                    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW transaction_isolation")) {
+                        rs.next();
+                        assertEquals("serializable", rs.getString(1));
+                    }
+                    Legacy.sql(c, "COMMIT");
+                    break;
+                case MARIADB:
+                    Legacy.sql(c, "START TRANSACTION READ ONLY");
+                    SQLException readOnly = assertThrows(SQLException.class, () -> db.insert(c, 1));
+                    assertEquals("25006", readOnly.getSQLState(), readOnly.getMessage());
+                    Legacy.sql(c, "ROLLBACK");
+                    break;
+                default:
+                    // H2's BEGIN takes no characteristics: rejected with or without txguard.
+                    SQLException raw = assertThrows(SQLException.class,
+                            () -> Legacy.sql(db.raw(), "BEGIN ISOLATION LEVEL SERIALIZABLE"));
+                    SQLException guarded = assertThrows(SQLException.class,
+                            () -> Legacy.sql(c, "BEGIN ISOLATION LEVEL SERIALIZABLE"));
+                    assertEquals(raw.getSQLState(), guarded.getSQLState());
+            }
+            assertTrue(c.getAutoCommit());
+            db.insert(c, 2);
+            db.assertCommitted(2);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
     void ddlInANestedScope_refusedWhereItWouldCommitImplicitly(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             Connection c = db.guarded();
