@@ -108,10 +108,6 @@ final class CallStack {
         return false;
     }
 
-    int size() {
-        return classes.length;
-    }
-
     /** Height of the caller: the topmost application frame (-1 when there is none). */
     int top() {
         return classes.length - 1;

@@ -188,9 +188,4 @@ final class Config {
     boolean checksDurability() {
         return durability != Durability.OFF && durable.length > 0;
     }
-
-    /** For tests in this package: forget the JVM-wide settings so the next connection reads them again. */
-    static void resetGlobalForTests() {
-        global = null;
-    }
 }

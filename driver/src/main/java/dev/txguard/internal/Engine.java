@@ -683,13 +683,4 @@ final class Engine {
     private void pop() {
         scopes[--depth] = null;
     }
-
-    /** For tests and diagnostics: how many scopes are open. */
-    int depth() {
-        return depth;
-    }
-
-    boolean isObserving() {
-        return observe;
-    }
 }
