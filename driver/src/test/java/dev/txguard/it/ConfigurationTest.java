@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.txguard.TxGuardDataSource;
 import dev.txguard.TxGuardDriver;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -15,6 +19,7 @@ import java.sql.DriverPropertyInfo;
 import java.sql.SQLException;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -73,6 +78,28 @@ class ConfigurationTest {
         // PostgreSQL's driver describes its properties without connecting (H2's describes none).
         DriverPropertyInfo[] info = driver.getPropertyInfo("jdbc:txguard:postgresql://127.0.0.1/test", new Properties());
         assertTrue(info.length > 0, "the real driver's property descriptions");
+    }
+
+    @Test
+    void aDelegateDriverManagerDoesNotList_isFoundThroughTheContextClassLoader(@TempDir Path dir) throws Exception {
+        Path services = dir.resolve("META-INF/services");
+        Files.createDirectories(services);
+        Files.writeString(services.resolve("java.sql.Driver"), ContextLoaderOnlyDriver.class.getName() + "\n");
+        String url = "jdbc:txguard:contextonly:mem:context;DB_CLOSE_DELAY=-1";
+        SQLException unknown = assertThrows(SQLException.class, () -> DriverManager.getConnection(url));
+        assertTrue(unknown.getMessage().contains("no JDBC driver"), unknown.getMessage());
+
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        try (URLClassLoader webapp = new URLClassLoader(new URL[] {dir.toUri().toURL()}, before)) {
+            thread.setContextClassLoader(webapp);
+            try (Connection c = DriverManager.getConnection(url)) {
+                assertTrue(c.getClass().getName().startsWith("dev.txguard."));
+                assertEquals("H2", c.getMetaData().getDatabaseProductName());
+            }
+        } finally {
+            thread.setContextClassLoader(before);
+        }
     }
 
     @Test

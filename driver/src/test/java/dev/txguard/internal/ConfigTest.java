@@ -1,0 +1,78 @@
+package dev.txguard.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sources of the settings and their order: system property over environment over file. */
+class ConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private static Properties system(String... pairs) {
+        Properties p = new Properties();
+        for (int i = 0; i < pairs.length; i += 2) p.setProperty(pairs[i], pairs[i + 1]);
+        return p;
+    }
+
+    @Test
+    void systemPropertyBeatsEnvironmentBeatsFile() throws Exception {
+        Path file = dir.resolve("txguard.properties");
+        Files.writeString(file, "mode=observe\ndurability=warn\nhelpers=com.acme.db.Tx\n");
+        Map<String, String> merged = Config.collect(
+                system("txguard.config", file.toString(), "txguard.mode", "enforce"),
+                Map.of("TXGUARD_DURABILITY", "off"));
+        Config config = Config.parse(merged);
+        assertEquals(Config.Mode.ENFORCE, config.mode);
+        assertEquals(Config.Durability.OFF, config.durability);
+        assertEquals("com.acme.db.Tx", config.helpers[0].toString());
+    }
+
+    @Test
+    void defaults() throws Exception {
+        Config config = Config.parse(Config.collect(new Properties(), Map.of()));
+        assertEquals(Config.Mode.ENFORCE, config.mode);
+        assertEquals(Config.Durability.FAIL, config.durability);
+        assertEquals(0, config.durable.length);
+    }
+
+    @Test
+    void unknownKeysAreRefusedWhereverTheyComeFrom() throws Exception {
+        SQLException fromEnv = assertThrows(SQLException.class,
+                () -> Config.collect(new Properties(), Map.of("TXGUARD_MOOD", "x")));
+        assertTrue(fromEnv.getMessage().contains("unknown environment variable 'txguard.mood'"), fromEnv.getMessage());
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "durabel=com.acme.Pay#send\n");
+        SQLException fromFile = assertThrows(SQLException.class,
+                () -> Config.collect(system("txguard.config", file.toString()), Map.of()));
+        assertTrue(fromFile.getMessage().contains("'txguard.durabel'"), fromFile.getMessage());
+        assertTrue(fromFile.getMessage().contains(file.toString()), fromFile.getMessage());
+    }
+
+    @Test
+    void anUnreadableFileIsNamed() {
+        String missing = dir.resolve("nowhere.properties").toString();
+        SQLException e = assertThrows(SQLException.class,
+                () -> Config.collect(system("txguard.config", missing), Map.of()));
+        assertTrue(e.getMessage().contains("txguard.config=" + missing + " cannot be read"), e.getMessage());
+        assertEquals("25000", e.getSQLState());
+    }
+
+    @Test
+    void patternsMatchAsDocumented() throws Exception {
+        MethodPattern[] p = MethodPattern.parseList("txguard.durable", "com.acme.ledger.*#*, com.acme.pay.Transfers#to*", true);
+        assertTrue(p[0].matches("com.acme.ledger.sub.Book", "post"));
+        assertTrue(p[1].matches("com.acme.pay.Transfers", "toOtherBank"));
+        assertTrue(!p[1].matches("com.acme.pay.Transfers", "fromOtherBank"));
+        assertTrue(!p[0].matches("com.acme.ledgers.Book", "post"));
+    }
+}
