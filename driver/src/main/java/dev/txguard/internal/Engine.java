@@ -459,12 +459,9 @@ final class Engine {
 
     private void returnToPool() throws SQLException {
         abandon("returned to its pool");
-        if (realAutoCommit != defaultAutoCommit) {
-            real.setAutoCommit(defaultAutoCommit);
-            realAutoCommit = defaultAutoCommit;
-        }
     }
 
+    /** Rolls back whatever is open and leaves the connection as it was opened (or as its pool set it up). */
     private void abandon(String how) throws SQLException {
         if (pending) {
             String beganAt = scopes[0].beganAt();
@@ -475,6 +472,10 @@ final class Engine {
         if (!realAutoCommit) real.rollback();
         while (depth > 0) pop();
         pending = false;
+        if (realAutoCommit != defaultAutoCommit) {
+            real.setAutoCommit(defaultAutoCommit);
+            realAutoCommit = defaultAutoCommit;
+        }
     }
 
     // ---------------------------------------------------------------- the ownership model
