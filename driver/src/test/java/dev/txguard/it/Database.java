@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Assumptions;
  * of this machine. A server that cannot be reached skips its tests with the reason, except under
  * CI=true, where it fails them.
  */
-enum Database {
+public enum Database {
     H2(null),
     POSTGRESQL("jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
     MARIADB("jdbc:mariadb://127.0.0.1:3306/test?user=root");
@@ -28,7 +28,7 @@ enum Database {
     }
 
     /** A URL without the txguard prefix; each H2 call gets a database of its own. */
-    String newRawUrl() {
+    public String newRawUrl() {
         if (this == H2) return "jdbc:h2:mem:txg" + H2_DATABASES.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
         return serverUrl;
     }
@@ -38,7 +38,7 @@ enum Database {
     }
 
     /** Skips (or, under CI, fails) when the server is not there. */
-    void requireAvailable() {
+    public void requireAvailable() {
         if (this == H2) return;
         String problem;
         synchronized (UNREACHABLE) {

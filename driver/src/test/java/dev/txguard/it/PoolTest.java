@@ -36,6 +36,7 @@ class PoolTest {
             switch (layout) {
                 case URL_UNDER_POOL:
                     config.setJdbcUrl(db.guardedUrl());
+                    config.setDriverClassName("dev.txguard.TxGuardDriver"); // as the README documents
                     break;
                 case DATASOURCE_OVER_POOL:
                     config.setJdbcUrl(db.rawUrl);

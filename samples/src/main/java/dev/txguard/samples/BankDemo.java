@@ -20,7 +20,7 @@ public final class BankDemo {
     private static void run(String title, String url) throws SQLException {
         System.out.println();
         System.out.println("=== " + title + "  (" + url + ")");
-        LegacyBank bank = new LegacyBank(url);
+        LegacyBank bank = new LegacyBank(new UrlDataSource(url));
         bank.open();
         System.out.println("1. transfer of 25.00 from alice to bob; the audit step fails afterwards");
         System.out.println("   -> " + bank.transferWithFailingAudit());

@@ -11,7 +11,7 @@ class LegacyBankTest {
 
     @Test
     void withoutTxguard_theRolledBackTransferIsInTheBooks() throws Exception {
-        LegacyBank bank = new LegacyBank("jdbc:h2:mem:sample-plain;DB_CLOSE_DELAY=-1");
+        LegacyBank bank = new LegacyBank(new UrlDataSource("jdbc:h2:mem:sample-plain;DB_CLOSE_DELAY=-1"));
         bank.open();
         bank.transferWithFailingAudit();
         assertEquals(7500, bank.balance("alice"));
@@ -23,7 +23,7 @@ class LegacyBankTest {
     @Test
     void withTxguard_failuresLeaveNothingBehind() throws Exception {
         System.setProperty("txguard.durable", "dev.txguard.samples.bank.Payments#sendWire");
-        LegacyBank bank = new LegacyBank("jdbc:txguard:h2:mem:sample-guarded;DB_CLOSE_DELAY=-1");
+        LegacyBank bank = new LegacyBank(new UrlDataSource("jdbc:txguard:h2:mem:sample-guarded;DB_CLOSE_DELAY=-1"));
         bank.open();
         assertTrue(bank.transferWithFailingAudit().startsWith("transfer failed"));
         assertEquals(10000, bank.balance("alice"));

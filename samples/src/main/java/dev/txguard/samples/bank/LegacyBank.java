@@ -1,27 +1,31 @@
 package dev.txguard.samples.bank;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 
 /**
- * A legacy bank application with no txguard code in it: the only thing that changes between the two
- * runs of the demo is its JDBC URL.
+ * A legacy bank application with no txguard code in it: the only thing that changes between the
+ * demo's two runs is its JDBC URL, and under the agent nothing changes at all.
  */
 public final class LegacyBank {
 
-    private final String url;
+    private final DataSource dataSource;
 
-    public LegacyBank(String url) {
-        this.url = url;
+    public LegacyBank(DataSource dataSource) {
+        this.dataSource = dataSource;
     }
 
+    /** Creates the tables afresh (they may be left from an earlier run on a server). */
     public void open() throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            for (String table : new String[] {"account", "audit", "wire"}) {
+                s.execute("DROP TABLE IF EXISTS " + table);
+            }
             s.execute("CREATE TABLE account (id VARCHAR(10) PRIMARY KEY, balance BIGINT NOT NULL)");
             s.execute("CREATE TABLE audit (line VARCHAR(100))");
             s.execute("CREATE TABLE wire (account VARCHAR(10), cents BIGINT)");
@@ -31,7 +35,7 @@ public final class LegacyBank {
 
     /** A transfer whose audit step fails after the money moved: the service rolls back. */
     public String transferWithFailingAudit() throws SQLException {
-        try (Connection c = DriverManager.getConnection(url)) {
+        try (Connection c = dataSource.getConnection()) {
             new TransferService().transfer(c, "alice", "bob", 2500, true);
             return "transfer completed";
         } catch (SQLException | RuntimeException e) {
@@ -41,7 +45,7 @@ public final class LegacyBank {
 
     /** A checkout that (wrongly) sends a wire inside its own transaction, then fails. */
     public String wireInsideCheckout() throws SQLException {
-        try (Connection c = DriverManager.getConnection(url)) {
+        try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 new AccountDao().debit(c, "bob", 1000);
@@ -58,7 +62,7 @@ public final class LegacyBank {
 
     /** A balance in cents, as another connection sees it. */
     public long balance(String account) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url);
+        try (Connection c = dataSource.getConnection();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT balance FROM account WHERE id = '" + account + "'")) {
             rs.next();
@@ -66,10 +70,17 @@ public final class LegacyBank {
         }
     }
 
+    /** The class of the connections the application is given. */
+    public String connectionClass() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return c.getClass().getName();
+        }
+    }
+
     /** What another connection sees. */
     public List<String> books() throws SQLException {
         List<String> lines = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             long total = 0;
             try (ResultSet rs = s.executeQuery("SELECT id, balance FROM account ORDER BY id")) {
                 while (rs.next()) {

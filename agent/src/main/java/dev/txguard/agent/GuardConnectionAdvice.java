@@ -1,0 +1,21 @@
+package dev.txguard.agent;
+
+import dev.txguard.internal.Guard;
+import java.sql.Connection;
+import java.sql.SQLException;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Inlined at the end of every {@code Driver.connect}, {@code DataSource.getConnection} and
+ * {@code PooledConnection.getConnection}: the connection the method returns is guarded, unless it is
+ * null or already guarded (a pool over a guarded connection, a spy over one, jdbc:txguard:).
+ */
+public final class GuardConnectionAdvice {
+
+    private GuardConnectionAdvice() {}
+
+    @Advice.OnMethodExit
+    public static void guard(@Advice.Return(readOnly = false) Connection connection) throws SQLException {
+        connection = Guard.wrap(connection);
+    }
+}

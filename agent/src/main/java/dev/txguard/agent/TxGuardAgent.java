@@ -1,0 +1,121 @@
+package dev.txguard.agent;
+
+import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
+import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.returns;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import java.io.File;
+import java.lang.System.Logger.Level;
+import java.lang.instrument.Instrumentation;
+import java.sql.Connection;
+import java.util.Properties;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.utility.JavaModule;
+
+/**
+ * The txguard agent: {@code -javaagent:txguard-agent.jar[=mode=observe,...]} guards every connection
+ * an unmodified application obtains, with the driver's engine and semantics. Also
+ * {@code java -jar txguard-agent.jar attach <pid> [arguments]} for a JVM that is already running.
+ * Design notes: docs/agent.md.
+ */
+public final class TxGuardAgent {
+
+    private static final System.Logger LOG = System.getLogger("dev.txguard.agent");
+    private static volatile boolean installed;
+
+    private TxGuardAgent() {}
+
+    public static void premain(String arguments, Instrumentation instrumentation) {
+        install(arguments, instrumentation);
+    }
+
+    public static void agentmain(String arguments, Instrumentation instrumentation) {
+        install(arguments, instrumentation);
+    }
+
+    static synchronized void install(String arguments, Instrumentation instrumentation) {
+        AgentArguments.apply(AgentArguments.parse(arguments), System.getProperties());
+        if (installed) {
+            LOG.log(Level.WARNING, "txguard agent: already installed in this JVM; nothing more to do");
+            return;
+        }
+        new AgentBuilder.Default()
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
+                .with(new LoudListener())
+                .ignore(notApplicationCode(), isBootstrapClassLoader())
+                .type(concrete("java.sql.Driver"))
+                .transform(advice(named("connect").and(takesArguments(String.class, Properties.class))))
+                .type(concrete("javax.sql.DataSource"))
+                .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
+                .type(concrete("javax.sql.PooledConnection"))
+                .transform(advice(named("getConnection").and(takesArguments(0))))
+                .installOn(instrumentation);
+        installed = true;
+        LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
+    }
+
+    private static ElementMatcher.Junction<TypeDescription> concrete(String jdbcInterface) {
+        return hasSuperType(named(jdbcInterface)).and(not(isInterface()));
+    }
+
+    private static AgentBuilder.Transformer advice(
+            ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> method) {
+        return new AgentBuilder.Transformer.ForAdvice()
+                .include(TxGuardAgent.class.getClassLoader())
+                .advice(method.and(returns(named(Connection.class.getName()))).and(not(isAbstract())),
+                        GuardConnectionAdvice.class.getName());
+    }
+
+    /** The JDK, txguard itself and its shaded Byte Buddy are never instrumented. */
+    private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
+        return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
+                .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))
+                .or(nameStartsWith("dev.txguard.")).or(isSynthetic());
+    }
+
+    /** Instrumentation failures are never swallowed: a connection class left unguarded must be seen. */
+    private static final class LoudListener extends AgentBuilder.Listener.Adapter {
+        @Override
+        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+                                     net.bytebuddy.dynamic.DynamicType dynamicType) {
+            LOG.log(Level.DEBUG, () -> "txguard agent: guarding connections from " + type.getName());
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+            String message = "txguard agent: could not instrument " + typeName
+                    + "; connections it hands out are NOT guarded";
+            System.err.println(message + ": " + error);
+            error.printStackTrace();
+            LOG.log(Level.ERROR, message, error);
+        }
+    }
+
+    /** {@code java -jar txguard-agent.jar attach <pid> [arguments]}: load the agent into a running JVM. */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2 || !args[0].equals("attach")) {
+            System.err.println("usage: java -jar txguard-agent.jar attach <pid> [mode=observe,durability=warn,...]");
+            System.exit(2);
+        }
+        String arguments = args.length > 2 ? args[2] : "";
+        AgentArguments.parse(arguments); // a typo fails here, not inside the target JVM
+        File jar = new File(TxGuardAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(args[1]);
+        try {
+            vm.loadAgent(jar.getAbsolutePath(), arguments);
+        } finally {
+            vm.detach();
+        }
+        System.out.println("txguard agent attached to " + args[1] + ": connections it opens from now on are guarded");
+    }
+}

@@ -1,0 +1,165 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The agent on an application that has no txguard code: the samples' BankApp, run in a separate JVM
+ * with {@code -javaagent}, on H2, PostgreSQL and MariaDB, in every way it can obtain connections.
+ * What was committed is checked from this JVM, through a connection of its own.
+ */
+class AgentIT {
+
+    private static final Path AGENT = Path.of(System.getProperty("txguard.agent.jar"));
+    private static final String DURABLE = "durable=dev.txguard.samples.bank.Payments#sendWire";
+    private static final Path TARGET = AGENT.getParent();
+    private static final String[] LAYOUTS = {"drivermanager", "vendor-datasource", "hikari-url", "hikari-datasource-class"};
+
+    /** This JVM's class path, less txguard and the test tools: what the unmodified application has. */
+    private static final String APP_CLASSPATH = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> {
+                String name = Path.of(entry).getFileName().toString();
+                return name.startsWith("h2-") || name.startsWith("postgresql-") || name.startsWith("mariadb-java-client-")
+                        || name.startsWith("HikariCP-") || name.startsWith("slf4j-api-")
+                        || name.startsWith("txguard-samples-") || entry.replace('\\', '/').contains("/samples/target/");
+            })
+            .collect(Collectors.joining(File.pathSeparator));
+
+    static Stream<Arguments> everyDatabaseAndLayout() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Database db : Database.values()) for (String layout : LAYOUTS) cases.add(Arguments.of(db, layout));
+        return cases.stream();
+    }
+
+    private static String appUrl(Database database, String name) {
+        // H2 in a file, so that this JVM can look at what the application's JVM left behind.
+        if (database == Database.H2) return "jdbc:h2:file:" + TARGET.resolve("h2-" + name).toAbsolutePath();
+        return database.newRawUrl();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("everyDatabaseAndLayout")
+    void theUnmodifiedAppIsGuarded(Database database, String layout) throws Exception {
+        database.requireAvailable();
+        String url = appUrl(database, layout);
+        String output = run(List.of("-javaagent:" + AGENT + "=" + DURABLE), layout, url);
+        assertTrue(output.contains("transfer: transfer failed and was rolled back"), output);
+        assertTrue(output.contains("checkout: checkout failed: txguard: durable method dev.txguard.samples.bank.Payments"
+                + ".sendWire"), output);
+        assertTrue(output.contains("connection: " + (layout.startsWith("hikari") ? "com.zaxxer.hikari.pool.HikariProxyConnection"
+                : "dev.txguard.internal.TxConnection")), output);
+        assertEquals("alice=10000 bob=10000 audit=0 wires=0", books(url), database + " " + layout);
+    }
+
+    @Test
+    void withoutTheAgent_theSameAppLosesMoney() throws Exception {
+        // The control: proves that the checks above see the difference the agent makes.
+        String url = appUrl(Database.H2, "no-agent");
+        String output = run(List.of(), "drivermanager", url);
+        assertTrue(output.contains("connection: org.h2.jdbc.JdbcConnection"), output);
+        assertEquals("alice=7500 bob=11500 audit=1 wires=1", books(url));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("everyDatabaseAndLayout")
+    void attachedToARunningApp_guardsConnectionsFromThenOn(Database database, String layout) throws Exception {
+        database.requireAvailable();
+        String url = appUrl(database, "attach-" + layout);
+        Process app = start(List.of(), layout, url, "await-attach");
+        BufferedReader out = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String pid = null;
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+            seen.append(line).append('\n');
+            if (line.startsWith("ready ")) {
+                pid = line.substring(6).trim();
+                break;
+            }
+        }
+        assertTrue(pid != null, "the application never became ready:\n" + seen);
+
+        String attach = exec(List.of(java(), "-jar", AGENT.toString(), "attach", pid, DURABLE));
+        assertTrue(attach.contains("txguard agent attached to " + pid), attach);
+
+        try (Writer in = new OutputStreamWriter(app.getOutputStream(), StandardCharsets.UTF_8)) {
+            in.write("go\n");
+        }
+        String rest = out.lines().collect(Collectors.joining("\n"));
+        assertTrue(app.waitFor(120, TimeUnit.SECONDS), "the application did not finish");
+        assertEquals(0, app.exitValue(), seen + rest);
+        assertTrue(rest.contains("checkout: checkout failed: txguard: durable method"), seen + rest);
+        assertEquals("alice=10000 bob=10000 audit=0 wires=0", books(url), database + " " + layout);
+    }
+
+    private static String run(List<String> jvmOptions, String layout, String url) throws Exception {
+        Process p = start(jvmOptions, layout, url);
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application did not finish");
+        assertEquals(0, p.exitValue(), output);
+        return output;
+    }
+
+    private static Process start(List<String> jvmOptions, String... appArguments) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(APP_CLASSPATH);
+        command.add("dev.txguard.samples.BankApp");
+        command.addAll(List.of(appArguments));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    private static String exec(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "did not finish: " + command);
+        assertEquals(0, p.exitValue(), output);
+        return output;
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The books as another connection sees them. */
+    private static String books(String url) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            return "alice=" + single(s, "SELECT balance FROM account WHERE id = 'alice'")
+                    + " bob=" + single(s, "SELECT balance FROM account WHERE id = 'bob'")
+                    + " audit=" + single(s, "SELECT COUNT(*) FROM audit")
+                    + " wires=" + single(s, "SELECT COUNT(*) FROM wire");
+        }
+    }
+
+    private static long single(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
