@@ -4,24 +4,26 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.txguard.samples.bank.LegacyBank;
 import java.util.Properties;
+import javax.sql.ConnectionPoolDataSource;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.mariadb.jdbc.MariaDbDataSource;
+import org.postgresql.ds.PGConnectionPoolDataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The legacy bank as an application with no txguard code, wired the ways applications obtain
  * connections. The agent's tests run it in a separate JVM:
  * {@code java -javaagent:txguard-agent.jar -cp … dev.txguard.samples.BankApp <layout> <plain JDBC URL>}
- * with layout one of {@code drivermanager}, {@code vendor-datasource}, {@code hikari-url},
- * {@code hikari-datasource-class}. It prints what happened; what was committed is for another
+ * with layout one of {@code drivermanager}, {@code vendor-datasource}, {@code pooled-connection},
+ * {@code hikari-url}, {@code hikari-datasource-class}. It prints what happened; what was committed is for another
  * connection to check.
  */
 public final class BankApp {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || args.length > 3 || (args.length == 3 && !args[2].equals("await-attach"))) {
-            System.err.println("usage: BankApp drivermanager|vendor-datasource|hikari-url|hikari-datasource-class"
+            System.err.println("usage: BankApp drivermanager|vendor-datasource|pooled-connection|hikari-url|hikari-datasource-class"
                     + " <jdbc url> [await-attach]");
             System.exit(2);
         }
@@ -59,6 +61,8 @@ public final class BankApp {
                 return new UrlDataSource(url);
             case "vendor-datasource":
                 return vendorDataSource(url);
+            case "pooled-connection":
+                return new PooledConnectionDataSource(connectionPoolDataSource(url));
             case "hikari-url": {
                 HikariConfig config = new HikariConfig();
                 config.setJdbcUrl(url);
@@ -76,8 +80,17 @@ public final class BankApp {
             }
             default:
                 throw new IllegalArgumentException("unknown layout '" + layout + "'; allowed: drivermanager,"
-                        + " vendor-datasource, hikari-url, hikari-datasource-class");
+                        + " vendor-datasource, pooled-connection, hikari-url, hikari-datasource-class");
         }
+    }
+
+    private static ConnectionPoolDataSource connectionPoolDataSource(String url) throws Exception {
+        if (url.startsWith("jdbc:postgresql:")) {
+            PGConnectionPoolDataSource pg = new PGConnectionPoolDataSource();
+            pg.setURL(url);
+            return pg;
+        }
+        return (ConnectionPoolDataSource) vendorDataSource(url); // H2's and MariaDB's serve both
     }
 
     private static DataSource vendorDataSource(String url) throws Exception {
