@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
@@ -11,6 +12,7 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.returns;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.txguard.internal.Guard;
 import java.io.File;
 import java.lang.System.Logger.Level;
 import java.lang.instrument.Instrumentation;
@@ -48,7 +50,7 @@ public final class TxGuardAgent {
             LOG.log(Level.WARNING, "txguard agent: already installed in this JVM; nothing more to do");
             return;
         }
-        new AgentBuilder.Default()
+        AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
                 .with(new LoudListener())
@@ -58,8 +60,24 @@ public final class TxGuardAgent {
                 .type(concrete("javax.sql.DataSource"))
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
                 .type(concrete("javax.sql.PooledConnection"))
-                .transform(advice(named("getConnection").and(takesArguments(0))))
-                .installOn(instrumentation);
+                .transform(advice(named("getConnection").and(takesArguments(0))));
+        String problem = Guard.configurationProblem();
+        if (problem != null) {
+            // Every connection will fail with this message; say it now too, where the JVM starts.
+            System.err.println("txguard agent: " + problem);
+            LOG.log(Level.ERROR, "txguard agent: " + problem);
+        }
+        if (Guard.hasDurableMethods()) {
+            Guard.checkDurableReturns();
+            builder = builder
+                    .type(type -> !type.isInterface() && Guard.mayDeclareDurableMethods(type.getName()))
+                    .transform(new AgentBuilder.Transformer.ForAdvice()
+                            .include(TxGuardAgent.class.getClassLoader())
+                            .advice(isMethod().and(not(isAbstract())).and(method -> Guard.isDurableMethod(
+                                    method.getDeclaringType().asErasure().getName(), method.getName())),
+                                    DurableReturnAdvice.class.getName()));
+        }
+        builder.installOn(instrumentation);
         installed = true;
         LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
     }

@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AgentIT {
 
     private static final Path AGENT = Path.of(System.getProperty("txguard.agent.jar"));
-    private static final String DURABLE = "durable=dev.txguard.samples.bank.Payments#sendWire";
+    private static final String DURABLE =
+            "durable=dev.txguard.samples.bank.Payments#sendWire,dev.txguard.samples.bank.Payments#queueWire";
     private static final Path TARGET = AGENT.getParent();
     private static final String[] LAYOUTS =
             {"drivermanager", "vendor-datasource", "pooled-connection", "hikari-url", "hikari-datasource-class"};
@@ -71,6 +72,8 @@ class AgentIT {
         assertTrue(output.contains("transfer: transfer failed and was rolled back"), output);
         assertTrue(output.contains("checkout: checkout failed: txguard: durable method dev.txguard.samples.bank.Payments"
                 + ".sendWire"), output);
+        assertTrue(output.contains("queued: wire refused: txguard: durable method dev.txguard.samples.bank.Payments"
+                + ".queueWire returned with the transaction begun at dev.txguard.samples.bank.Payments.queueWire"), output);
         if (!layout.equals("pooled-connection")) { // a pooled handle's class is the vendor's business
             assertTrue(output.contains("connection: " + (layout.startsWith("hikari")
                     ? "com.zaxxer.hikari.pool.HikariProxyConnection" : "dev.txguard.internal.TxConnection")), output);
@@ -101,6 +104,7 @@ class AgentIT {
         String url = appUrl(Database.H2, "no-agent");
         String output = run(List.of(), "drivermanager", url);
         assertTrue(output.contains("connection: org.h2.jdbc.JdbcConnection"), output);
+        assertTrue(output.contains("queued: wire queued"), output); // and lost on close, unnoticed
         assertEquals("alice=7500 bob=11500 audit=1 wires=1", books(url));
     }
 
@@ -132,6 +136,7 @@ class AgentIT {
         assertTrue(app.waitFor(120, TimeUnit.SECONDS), "the application did not finish");
         assertEquals(0, app.exitValue(), seen + rest);
         assertTrue(rest.contains("checkout: checkout failed: txguard: durable method"), seen + rest);
+        assertTrue(rest.contains("queued: wire refused: txguard: durable method"), seen + rest);
         assertEquals("alice=10000 bob=10000 audit=0 wires=0", books(url), database + " " + layout);
     }
 

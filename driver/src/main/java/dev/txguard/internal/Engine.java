@@ -32,6 +32,13 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Engine {
 
     private static final System.Logger LOG = System.getLogger("dev.txguard");
+    /**
+     * With the agent and durable methods configured: the engines that have a transaction open on each
+     * thread, so that a durable method's return can be checked. Off otherwise (see Guard).
+     */
+    static volatile boolean trackOpenTransactions;
+    private static final ThreadLocal<List<Engine>> OPEN_ON_THREAD = ThreadLocal.withInitial(() -> new ArrayList<>(2));
+
     /** Reports already made, by database kind and call site: each is logged once per JVM. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
@@ -678,10 +685,36 @@ final class Engine {
     private Scope push(Scope s) {
         if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
         scopes[depth++] = s;
+        if (depth == 1 && trackOpenTransactions) OPEN_ON_THREAD.get().add(this);
         return s;
     }
 
     private void pop() {
         scopes[--depth] = null;
+        if (depth == 0 && trackOpenTransactions) OPEN_ON_THREAD.get().remove(this);
+    }
+
+    /**
+     * A durable method is returning (the agent calls this from its exit): a transaction it began, on any
+     * connection, must not outlive it, or its work was never committed for real.
+     */
+    static void durableMethodReturned(boolean throwing) throws SQLException {
+        List<Engine> open = OPEN_ON_THREAD.get();
+        if (open.isEmpty()) return;
+        CallStack here = CallStack.capture(new MethodPattern[0]);
+        for (Engine engine : open.toArray(new Engine[0])) {
+            engine.checkDurableReturn(here, throwing);
+        }
+    }
+
+    private void checkDurableReturn(CallStack here, boolean throwing) throws SQLException {
+        int durable = here.top();
+        CallStack began = depth > 0 ? scopes[0].beginStack : null;
+        if (durable < 0 || began == null || began.commonPrefix(here) <= durable) return; // begun outside it
+        String message = "durable method " + here.method(durable) + " returned with the transaction begun at "
+                + scopes[0].beganAt() + " still open: its work is not committed. A durable block must commit (or"
+                + " roll back) and end its transaction before it returns.";
+        if (config.durability == Config.Durability.FAIL && !observe && !throwing) throw Errors.durable(message);
+        LOG.log(Level.WARNING, "txguard: " + message);
     }
 }

@@ -49,6 +49,56 @@ public final class Guard {
         return guard(real, config);
     }
 
+    // ---- for the agent
+
+    /** Whether a class may declare durable methods, by the JVM-wide settings (false when they are invalid). */
+    public static boolean mayDeclareDurableMethods(String className) {
+        MethodPattern[] durable = durablePatterns();
+        for (MethodPattern p : durable) {
+            if (p.matchesClass(className)) return true;
+        }
+        return false;
+    }
+
+    public static boolean isDurableMethod(String className, String methodName) {
+        for (MethodPattern p : durablePatterns()) {
+            if (p.matches(className, methodName)) return true;
+        }
+        return false;
+    }
+
+    public static boolean hasDurableMethods() {
+        return durablePatterns().length > 0;
+    }
+
+    /** The JVM-wide settings' error message, or null when they are valid. Read once: later changes are not seen. */
+    public static String configurationProblem() {
+        try {
+            Config.global();
+            return null;
+        } catch (SQLException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** The agent instruments durable methods: from now on, open transactions are tracked per thread. */
+    public static void checkDurableReturns() {
+        Engine.trackOpenTransactions = true;
+    }
+
+    /** Called as a durable method returns (or throws). */
+    public static void durableMethodReturned(boolean throwing) throws SQLException {
+        Engine.durableMethodReturned(throwing);
+    }
+
+    private static MethodPattern[] durablePatterns() {
+        try {
+            return Config.global().durable;
+        } catch (SQLException invalid) {
+            return new MethodPattern[0]; // reported at the first connection, with what is allowed
+        }
+    }
+
     private static Connection guard(Connection real, Config config) throws SQLException {
         if (real.isWrapperFor(TxConnection.class)) return real; // a pool over a txguard connection
         try {

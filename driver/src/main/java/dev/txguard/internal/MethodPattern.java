@@ -72,6 +72,10 @@ final class MethodPattern {
         return true;
     }
 
+    boolean matchesClass(String className) {
+        return glob(classGlob, className);
+    }
+
     boolean matches(String className, String methodName) {
         return glob(methodGlob, methodName) && glob(classGlob, className);
     }

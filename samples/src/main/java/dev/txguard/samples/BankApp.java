@@ -36,6 +36,7 @@ public final class BankApp {
             bank.open();
             System.out.println("transfer: " + bank.transferWithFailingAudit());
             System.out.println("checkout: " + bank.wireInsideCheckout());
+            System.out.println("queued: " + bank.queueWireForLater());
             System.out.println("connection: " + bank.connectionClass());
         } finally {
             if (dataSource instanceof HikariDataSource) ((HikariDataSource) dataSource).close();

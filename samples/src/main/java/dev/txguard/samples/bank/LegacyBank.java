@@ -60,6 +60,16 @@ public final class LegacyBank {
         }
     }
 
+    /** A wire queued by code that forgets to commit it. */
+    public String queueWireForLater() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            new Payments().queueWire(c, "alice", 500);
+            return "wire queued";
+        } catch (SQLException e) {
+            return "wire refused: " + e.getMessage();
+        }
+    }
+
     /** A balance in cents, as another connection sees it. */
     public long balance(String account) throws SQLException {
         try (Connection c = dataSource.getConnection();

@@ -23,4 +23,14 @@ final class Payments {
         }
         // ... here the real code calls the other bank's API
     }
+
+    /** Queues a wire for the nightly run, and forgets to commit: a bug that loses the wire on close. */
+    void queueWire(Connection c, String account, long cents) throws SQLException {
+        c.setAutoCommit(false);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO wire (account, cents) VALUES (?, ?)")) {
+            ps.setString(1, account);
+            ps.setLong(2, cents);
+            ps.executeUpdate();
+        }
+    }
 }

@@ -1,0 +1,20 @@
+package dev.txguard.agent;
+
+import dev.txguard.internal.Guard;
+import java.sql.SQLException;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Inlined at every exit of a method named in {@code txguard.durable}: a transaction the method began
+ * must not still be open when it returns. (Its begin inside someone else's transaction is already
+ * refused by the engine, as with the driver.)
+ */
+public final class DurableReturnAdvice {
+
+    private DurableReturnAdvice() {}
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    public static void returned(@Advice.Thrown Throwable thrown) throws SQLException {
+        Guard.durableMethodReturned(thrown != null);
+    }
+}
