@@ -102,6 +102,13 @@ final class Engine {
     /** Autocommit is off and statements ran since the last commit or rollback: there is work to lose. */
     private boolean pending;
     private List<AppSavepoint> appSavepoints;
+    /**
+     * The last nested scope that ended, to recognise its owner's further end events (a restore in try
+     * and again in finally): in plain JDBC that method's restore had already turned autocommit on, so
+     * they were no-ops, and they must not end the caller's scope.
+     */
+    private CallStack endedBeginStack;
+    private int endedOwnerHeight;
     /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
     private Statement savepointStatement;
 
@@ -138,6 +145,7 @@ final class Engine {
             return;
         }
         reconcile(here);
+        endedBeginStack = null;
         if (depth > 0 && scopes[depth - 1].ownerHeight == here.top()) {
             // The owner begins again (a loop, or a DAO restoring a saved 'false'): nothing new opens.
             if (observe) plainBegin(kind, sql);
@@ -190,8 +198,9 @@ final class Engine {
             plainCommit(kind);
             return;
         }
-        CallStack here = depth > 1 || observe ? capture() : null;
+        CallStack here = depth > 1 || observe || endedBeginStack != null ? capture() : null;
         if (here != null) reconcile(here);
+        if (here != null && afterItsOwnScopeEnded(here)) return;
         Scope s = scopes[depth - 1];
         if (observe) {
             if (depth > 1) {
@@ -213,7 +222,10 @@ final class Engine {
             return;
         }
         release(s, false);
-        if (s.kind == SQL) pop();
+        if (s.kind == SQL) {
+            pop();
+            rememberEnded(s);
+        }
     }
 
     void rollback(int kind) throws SQLException {
@@ -228,6 +240,7 @@ final class Engine {
             return;
         }
         reconcile(here);
+        if (afterItsOwnScopeEnded(here)) return;
         Scope s = scopes[depth - 1];
         boolean stray = s.ownerHeight != ANYONE && here.top() > s.ownerHeight;
         if (observe) {
@@ -256,7 +269,12 @@ final class Engine {
         }
         s.rollbackOnlyReason = null;
         if (s.kind == SQL || s.kind == IMPLICIT) {
-            if (depth == 1) endOutermost(s); else endNested(s);
+            if (depth == 1) {
+                endOutermost(s);
+            } else {
+                endNested(s);
+                rememberEnded(s);
+            }
         }
     }
 
@@ -277,6 +295,7 @@ final class Engine {
             return;
         }
         reconcile(here);
+        if (afterItsOwnScopeEnded(here)) return;
         Scope s = scopes[depth - 1];
         if (observe) {
             if (depth > 1) {
@@ -290,6 +309,7 @@ final class Engine {
         }
         if (depth > 1) {
             endNested(s);
+            rememberEnded(s);
             return;
         }
         if (s.rollbackOnlyReason != null) real.rollback();
@@ -524,6 +544,18 @@ final class Engine {
         pop();
     }
 
+    /** A nested scope ended by an end event (not merged because its owner left): remember whose it was. */
+    private void rememberEnded(Scope s) {
+        endedBeginStack = s.beginStack;
+        endedOwnerHeight = s.ownerHeight;
+    }
+
+    /** An end event from the very activation whose nested scope already ended: a no-op, as in plain JDBC. */
+    private boolean afterItsOwnScopeEnded(CallStack here) {
+        if (observe || endedBeginStack == null || endedOwnerHeight < 0 || here.top() != endedOwnerHeight) return false;
+        return endedBeginStack.commonPrefix(here) > endedOwnerHeight;
+    }
+
     private void endOutermost(Scope s) throws SQLException {
         pop();
         if (s.restoreAutoCommit) {
@@ -691,7 +723,10 @@ final class Engine {
 
     private void pop() {
         scopes[--depth] = null;
-        if (depth == 0 && trackOpenTransactions) OPEN_ON_THREAD.get().remove(this);
+        if (depth == 0) {
+            endedBeginStack = null;
+            if (trackOpenTransactions) OPEN_ON_THREAD.get().remove(this);
+        }
     }
 
     /**

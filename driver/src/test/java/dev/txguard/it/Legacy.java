@@ -82,6 +82,21 @@ final class Legacy {
             }
         }
 
+        /** Restores autocommit in its try and, to be safe, once more in finally. */
+        void saveRestoringTwice(Connection c, int id) throws SQLException {
+            try {
+                c.setAutoCommit(false);
+                insert(c, table, id);
+                c.commit();
+                c.setAutoCommit(true);
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+
         /** Undoes its own work and returns normally. */
         void saveThenUndo(Connection c, int id) throws SQLException {
             c.setAutoCommit(false);

@@ -127,6 +127,19 @@ class NestingTest {
 
     @ParameterizedTest
     @EnumSource(Database.class)
+    void daoRestoringTwice_theSecondRestoreIsHarmlessAsInPlainJdbc(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            Connection c = db.guarded();
+            assertThrows(ServiceFailure.class, () -> service(c, db, true, () -> dao.saveRestoringTwice(c, 2)));
+            db.assertCommitted();
+            service(c, db, false, () -> dao.saveRestoringTwice(c, 2));
+            db.assertCommitted(1, 2, 3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
     void nestedDaoRollsBackItsOwnWork_outerWorkBeforeAndAfterCommits(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
