@@ -332,11 +332,22 @@ final class Engine {
             throw Errors.state("statement refused: the scope begun at " + s.beganAt() + " is rollback-only because "
                     + s.rollbackOnlyReason + ". Its owner must roll it back or end it with setAutoCommit(true).");
         }
-        if (depth > 1 && s.savepoint == null) {
-            s.savepointId = nextSavepointId++;
-            String name = "txguard_" + s.savepointId;
+        if (depth > 1 && s.savepoint == null) setSavepoints();
+    }
+
+    /**
+     * Sets the savepoints this statement needs: the innermost scope's, and first those of enclosing nested
+     * scopes that have not run anything themselves yet, so that rolling one back also undoes what its
+     * nested scopes did and merged into it.
+     */
+    private void setSavepoints() throws SQLException {
+        for (int i = 1; i < depth; i++) {
+            Scope scope = scopes[i];
+            if (scope.savepoint != null) continue;
+            scope.savepointId = nextSavepointId++;
+            String name = "txguard_" + scope.savepointId;
             sendSavepointSql(dialect.setSavepointSql(name));
-            s.savepoint = name;
+            scope.savepoint = name;
         }
     }
 

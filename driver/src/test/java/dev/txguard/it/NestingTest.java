@@ -154,6 +154,27 @@ class NestingTest {
         }
     }
 
+    /** Begins, lets a nested DAO work before doing anything itself, then undoes everything since its begin. */
+    static void delegateThenUndo(Connection c, TestDb db) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            new Legacy.Dao(db.table).saveClassic(c, 2);
+            c.rollback();
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void rollbackOfAScopeThatRanNothingItself_undoesWhatItsNestedScopesDid(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            service(c, db, false, () -> delegateThenUndo(c, db));
+            db.assertCommitted(1, 3);
+        }
+    }
+
     /** Begins, inserts its level, recurses; level 3 undoes itself (and what level 4 merged into it). */
     static void recurse(Connection c, TestDb db, int level) throws SQLException {
         c.setAutoCommit(false);
