@@ -78,6 +78,11 @@ final class TestDb implements AutoCloseable {
         Legacy.insert(c, table, id);
     }
 
+    /** The independent observer connection (autocommit), for housekeeping between runs. */
+    Connection rawObserver() {
+        return observer;
+    }
+
     /** Ids committed, as another connection sees them. */
     Set<Integer> committed() throws SQLException {
         Set<Integer> ids = new TreeSet<>();
