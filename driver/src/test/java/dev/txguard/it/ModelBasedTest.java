@@ -48,13 +48,13 @@ class ModelBasedTest {
     private static void check(Database database, Method program) throws Exception {
         TestDb db = table(database);
         Legacy.sql(db.rawObserver(), "DELETE FROM " + db.table);
-        ProgramRunner runner;
-        try (Connection c = db.guarded()) {
-            runner = new ProgramRunner(c, db.table);
-            runner.run(program);
-        }
         ReferenceModel model = ReferenceModel.of(database);
         model.run(program);
+        ProgramRunner runner;
+        try (Connection c = db.guarded()) {
+            runner = new ProgramRunner(c, db.table, model.savepointRollbacks);
+            runner.run(program);
+        }
         STATS.record(database, program.size());
         assertEquals(model.failures, runner.failures, database + ": failures met" + program);
         Set<Integer> visible = db.committed();

@@ -27,13 +27,13 @@ class ModelCounterexamplesTest {
 
     static void check(Database database, Method program) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            ProgramRunner runner;
-            try (Connection c = db.guarded()) {
-                runner = new ProgramRunner(c, db.table);
-                runner.run(program);
-            }
             ReferenceModel model = ReferenceModel.of(database);
             model.run(program);
+            ProgramRunner runner;
+            try (Connection c = db.guarded()) {
+                runner = new ProgramRunner(c, db.table, model.savepointRollbacks);
+                runner.run(program);
+            }
             assertEquals(model.failures, runner.failures, "failures" + program);
             assertEquals(model.committed, db.committed(), "rows" + program);
         }

@@ -48,7 +48,7 @@ final class Program {
                 case THROW: out.append("throw"); break;
                 case RETURN: out.append("return"); break;
                 case SAVEPOINT: out.append("if (!getAutoCommit()) sp = setSavepoint()"); break;
-                case ROLLBACK_TO_SAVEPOINT: out.append("if (sp != null) rollback(sp)"); break;
+                case ROLLBACK_TO_SAVEPOINT: out.append("if (sp is still valid) rollback(sp)"); break;
                 case CALL:
                     out.append(caught ? "try { call {\n" : "call {\n");
                     callee.print(out, indent + 1);

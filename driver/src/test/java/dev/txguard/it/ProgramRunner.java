@@ -20,13 +20,16 @@ final class ProgramRunner {
 
     private final Connection c;
     private final String table;
+    /** Which rollbacks to an application savepoint to perform, in order (see ReferenceModel.savepointRollbacks). */
+    private final java.util.Iterator<Boolean> savepointRollbacks;
     private int nextId;
     /** What each catch caught, in order, then what escaped the program (if anything). */
     final List<String> failures = new ArrayList<>();
 
-    ProgramRunner(Connection c, String table) {
+    ProgramRunner(Connection c, String table, List<Boolean> savepointRollbacks) {
         this.c = c;
         this.table = table;
+        this.savepointRollbacks = savepointRollbacks.iterator();
     }
 
     void run(Method root) {
@@ -65,7 +68,7 @@ final class ProgramRunner {
                         if (!c.getAutoCommit()) sp = c.setSavepoint();
                         break;
                     case ROLLBACK_TO_SAVEPOINT:
-                        if (sp != null) c.rollback(sp);
+                        if (sp != null && savepointRollbacks.hasNext() && savepointRollbacks.next()) c.rollback(sp);
                         break;
                     case INSERT:
                         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id) VALUES (?)")) {
