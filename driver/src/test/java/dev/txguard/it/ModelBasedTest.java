@@ -48,17 +48,22 @@ class ModelBasedTest {
     private static void check(Database database, Method program) throws Exception {
         TestDb db = table(database);
         Legacy.sql(db.rawObserver(), "DELETE FROM " + db.table);
-        ReferenceModel model = ReferenceModel.of(database);
+        runAndCompare(db, program);
+        STATS.record(database, program.size());
+    }
+
+    /** Runs the program through txguard on an empty table and compares the outcome with the model's. */
+    static void runAndCompare(TestDb db, Method program) throws Exception {
+        ReferenceModel model = ReferenceModel.of(db.database);
         model.run(program);
         ProgramRunner runner;
         try (Connection c = db.guarded()) {
             runner = new ProgramRunner(c, db.table, model.savepointRollbacks);
             runner.run(program);
         }
-        STATS.record(database, program.size());
-        assertEquals(model.failures, runner.failures, database + ": failures met" + program);
+        assertEquals(model.failures, runner.failures, db.database + ": failures met" + program);
         Set<Integer> visible = db.committed();
-        assertEquals(model.committed, visible, database + ": rows another connection sees" + program);
+        assertEquals(model.committed, visible, db.database + ": rows another connection sees" + program);
     }
 
     /** One table per database for the whole run, emptied before each program. */

@@ -1,7 +1,5 @@
 package dev.txguard.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.txguard.it.Program.Kind;
 import dev.txguard.it.Program.Method;
 import dev.txguard.it.Program.Op;
@@ -27,15 +25,7 @@ class ModelCounterexamplesTest {
 
     static void check(Database database, Method program) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            ReferenceModel model = ReferenceModel.of(database);
-            model.run(program);
-            ProgramRunner runner;
-            try (Connection c = db.guarded()) {
-                runner = new ProgramRunner(c, db.table, model.savepointRollbacks);
-                runner.run(program);
-            }
-            assertEquals(model.failures, runner.failures, "failures" + program);
-            assertEquals(model.committed, db.committed(), "rows" + program);
+            ModelBasedTest.runAndCompare(db, program);
         }
     }
 
