@@ -536,16 +536,15 @@ final class Engine {
         }
         while (depth > 1 && scopes[depth - 1].ownerHeight == scopes[depth - 2].ownerHeight) {
             Scope merged = scopes[depth - 1];
-            if (merged.lastStatementFailed && merged.savepoint != null) {
-                // Its owner returned right after a statement failed: the error escaped it, and like an exception
-                // leaving Django's atomic block, that undoes the scope (on PostgreSQL nothing else could).
+            // Its owner returned right after a statement failed: the error escaped it, and like an exception
+            // leaving Django's atomic block, that undoes the scope (on PostgreSQL nothing else could).
+            boolean leftByAnError = merged.lastStatementFailed && merged.savepoint != null;
+            if (leftByAnError) {
                 LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + merged.beganAt() + " was left by an"
                         + " error; its work is rolled back to its savepoint and the enclosing scope carries on");
-                release(merged, true);
-                pop();
-            } else {
-                endNested(merged);
             }
+            release(merged, leftByAnError || merged.rollbackOnlyReason != null);
+            pop();
         }
     }
 
