@@ -38,6 +38,19 @@ class ConfigTest {
     }
 
     @Test
+    void aFileOnTheClassPathIsRead() throws Exception {
+        Files.writeString(dir.resolve("txguard.properties"), "txguard.mode=observe\n");
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        try (java.net.URLClassLoader app = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, before)) {
+            thread.setContextClassLoader(app);
+            assertEquals(Config.Mode.OBSERVE, Config.parse(Config.collect(new Properties(), Map.of())).mode);
+        } finally {
+            thread.setContextClassLoader(before);
+        }
+    }
+
+    @Test
     void defaults() throws Exception {
         Config config = Config.parse(Config.collect(new Properties(), Map.of()));
         assertEquals(Config.Mode.ENFORCE, config.mode);
