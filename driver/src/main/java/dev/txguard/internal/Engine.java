@@ -217,7 +217,7 @@ final class Engine {
         }
         if (depth == 1) {
             real.commit();
-            pending = false;
+            transactionEnded();
             if (s.kind != API) endOutermost(s);
             return;
         }
@@ -257,7 +257,7 @@ final class Engine {
         }
         if (depth == 1) {
             real.rollback();
-            pending = false;
+            transactionEnded();
         } else if (s.savepoint != null) {
             rollbackToSavepoint(s);
         }
@@ -284,7 +284,7 @@ final class Engine {
             if (pending && capture().closing) real.rollback(); // a pool resetting before it rolls back
             real.setAutoCommit(true);
             realAutoCommit = true;
-            pending = false;
+            transactionEnded();
             return;
         }
         CallStack here = capture();
@@ -316,7 +316,7 @@ final class Engine {
         pop();
         real.setAutoCommit(true); // commits, as JDBC specifies
         realAutoCommit = true;
-        pending = false;
+        transactionEnded();
     }
 
     // ---------------------------------------------------------------- statements
@@ -379,14 +379,14 @@ final class Engine {
                 return true;
             case Sql.COMMIT:
                 if (depth == 0) {
-                    pending = false;
+                    transactionEnded();
                     return false;
                 }
                 commit(SQL);
                 return true;
             case Sql.ROLLBACK:
                 if (depth == 0) {
-                    pending = false;
+                    transactionEnded();
                     return false;
                 }
                 rollback(SQL);
@@ -470,6 +470,17 @@ final class Engine {
         if (index >= 0) appSavepoints.remove(index);
     }
 
+    /** For tests: the application savepoints still tracked (they must not outlive their transaction). */
+    int trackedApplicationSavepoints() {
+        return appSavepoints == null ? 0 : appSavepoints.size();
+    }
+
+    /** The real transaction committed or rolled back: nothing is pending, and its savepoints are gone. */
+    private void transactionEnded() {
+        pending = false;
+        if (appSavepoints != null) appSavepoints.clear();
+    }
+
     private int indexOf(Savepoint savepoint) {
         if (appSavepoints == null) return -1;
         for (int i = appSavepoints.size() - 1; i >= 0; i--) {
@@ -509,7 +520,7 @@ final class Engine {
         }
         if (!realAutoCommit) real.rollback();
         while (depth > 0) pop();
-        pending = false;
+        transactionEnded();
         if (realAutoCommit != defaultAutoCommit) {
             real.setAutoCommit(defaultAutoCommit);
             realAutoCommit = defaultAutoCommit;
@@ -625,7 +636,7 @@ final class Engine {
     private void databaseRolledBack(SQLException cause) {
         String reason = "the database ended the whole transaction (SQLState " + cause.getSQLState() + ": "
                 + cause.getMessage() + ")";
-        pending = false;
+        transactionEnded();
         try {
             real.rollback();
         } catch (SQLException ignored) {
@@ -689,12 +700,12 @@ final class Engine {
 
     private void plainCommit(int kind) throws SQLException {
         if (kind == API) real.commit(); else executePlain("COMMIT");
-        pending = false;
+        transactionEnded();
     }
 
     private void plainRollback(int kind) throws SQLException {
         if (kind == API) real.rollback(); else executePlain("ROLLBACK");
-        pending = false;
+        transactionEnded();
     }
 
     private void executePlain(String sql) throws SQLException {

@@ -62,14 +62,22 @@ final class TestDb implements AutoCloseable {
     /** A new connection through the jdbc:txguard: driver. */
     Connection guarded() throws SQLException {
         Connection c = DriverManager.getConnection(guardedUrl(), settings());
-        opened.add(c);
+        remember(c);
         return c;
+    }
+
+    /** Keeps connections for cleanup, forgetting those already closed (a long random campaign opens many). */
+    private void remember(Connection c) throws SQLException {
+        for (java.util.Iterator<Connection> it = opened.iterator(); it.hasNext(); ) {
+            if (it.next().isClosed()) it.remove();
+        }
+        opened.add(c);
     }
 
     /** A new connection straight to the database, for comparing with plain JDBC. */
     Connection raw() throws SQLException {
         Connection c = DriverManager.getConnection(rawUrl);
-        opened.add(c);
+        remember(c);
         return c;
     }
 
