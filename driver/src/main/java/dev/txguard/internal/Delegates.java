@@ -29,7 +29,7 @@ final class Delegates {
         }
         if (rest.startsWith("jdbc:")) {
             throw Errors.config("the URL '" + redact(url) + "' repeats 'jdbc:' after " + PREFIX + "; write "
-                    + PREFIX + rest.substring(5));
+                    + redact(PREFIX + rest.substring(5)));
         }
         return "jdbc:" + rest;
     }
@@ -70,14 +70,21 @@ final class Delegates {
         }
     }
 
-    /** A URL fit for a message: no user:password@ and no parameters, which may hold credentials. */
+    /**
+     * A URL fit for a message: no parameters (they may hold a password), and nothing between the
+     * sub-protocol and an '@', where URLs carry credentials ({@code //user:password@host},
+     * Oracle's {@code thin:user/password@host}).
+     */
     static String redact(String url) {
+        if (url.startsWith(PREFIX)) return PREFIX + redact("jdbc:" + url.substring(PREFIX.length())).substring(5);
         String u = url;
         int cut = indexOfAny(u, '?', ';', '&');
         if (cut >= 0) u = u.substring(0, cut) + "?…";
-        int scheme = u.indexOf("//");
-        int at = u.indexOf('@');
-        if (scheme >= 0 && at > scheme) u = u.substring(0, scheme + 2) + "…@" + u.substring(at + 1);
+        int at = u.lastIndexOf('@');
+        int subprotocolEnd = u.indexOf(':', "jdbc:".length());
+        if (at >= 0 && subprotocolEnd >= 0 && subprotocolEnd < at) {
+            u = u.substring(0, subprotocolEnd + 1) + "…" + u.substring(at);
+        }
         return u;
     }
 
