@@ -153,16 +153,20 @@ final class Engine {
         }
         boolean enclosed = depth > 0 || (!realAutoCommit && pending);
         if (!enclosed) {
-            Scope outer = push(new Scope(kind, here, here.top()));
+            // The database first: a begin it refuses (a closed connection, say) must leave no scope behind.
             if (observe) {
                 plainBegin(kind, sql);
+                push(new Scope(kind, here, here.top()));
                 return;
             }
+            boolean restoreAutoCommit = false;
             if (realAutoCommit) {
                 real.setAutoCommit(false);
                 realAutoCommit = false;
-                outer.restoreAutoCommit = kind == SQL;
+                restoreAutoCommit = kind == SQL;
             }
+            Scope outer = push(new Scope(kind, here, here.top()));
+            outer.restoreAutoCommit = restoreAutoCommit;
             if (sqlKind == Sql.BEGIN_WITH_MODES) {
                 try (Statement s = real.createStatement()) {
                     s.execute(dialect.beginModesSql(sql, Sql.modesOffset(sql, dialect)));
@@ -355,16 +359,53 @@ final class Engine {
         if (depth > 0) scopes[depth - 1].lastStatementFailed = false;
     }
 
-    /** A statement failed: notes it, and notices when the database ended the whole transaction. */
+    /**
+     * A statement failed: notes it, and notices when the database ended the whole transaction or the
+     * connection is gone. The database's own error always goes back to the application unchanged: its
+     * SQLState is what retry logic and pools act on.
+     */
     SQLException statementFailed(SQLException e) {
         if (depth == 0 || observe) return e;
         String state = e.getSQLState();
-        if (depth > 1 && state != null && state.startsWith("40")) {
+        if (isConnectionLost(e)) {
+            connectionLost(e);
+        } else if (state != null && state.startsWith("40")) {
+            // A deadlock or serialization failure: the server rolled back (MariaDB, H2) or aborted
+            // (PostgreSQL) the whole transaction. Without this, on MariaDB the next statement would
+            // silently start a new transaction that a later commit() makes half a unit of work.
             databaseRolledBack(e);
         } else {
             scopes[depth - 1].lastStatementFailed = true;
         }
         return e;
+    }
+
+    /**
+     * Class 08 (connection exception), PostgreSQL's 57P01-57P03 (the server terminated the session), and
+     * the JDBC class for them (H2 reports its closed sessions with a state of its own).
+     */
+    private static boolean isConnectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return e instanceof java.sql.SQLNonTransientConnectionException
+                || state != null && (state.startsWith("08") || state.startsWith("57P0"));
+    }
+
+    /** A call on the connection (transaction control, creating a statement) failed in the driver. */
+    SQLException callFailed(SQLException e) {
+        if (depth > 0 && isConnectionLost(e)) connectionLost(e);
+        return e;
+    }
+
+    /** Nothing of the transaction survives a lost connection: forget it, and send nothing more. */
+    private void connectionLost(SQLException cause) {
+        if (depth == 0) return;
+        String beganAt = scopes[0].beganAt();
+        int open = depth;
+        while (depth > 0) pop();
+        transactionEnded();
+        savepointStatement = null;
+        LOG.log(Level.WARNING, () -> "txguard: the connection was lost (SQLState " + cause.getSQLState() + ") with "
+                + open + " open scope(s); the database rolled back the transaction begun at " + beganAt);
     }
 
     /**
@@ -468,6 +509,11 @@ final class Engine {
         }
         real.releaseSavepoint(savepoint);
         if (index >= 0) appSavepoints.remove(index);
+    }
+
+    /** For tests: the scopes open now. */
+    int openScopes() {
+        return depth;
     }
 
     /** For tests: the application savepoints still tracked (they must not outlive their transaction). */
@@ -651,8 +697,12 @@ final class Engine {
 
     private void sendSavepointSql(String sql) throws SQLException {
         if (sql == null) return; // the database has no such statement (Oracle: RELEASE)
-        if (savepointStatement == null) savepointStatement = real.createStatement();
-        savepointStatement.execute(sql);
+        try {
+            if (savepointStatement == null) savepointStatement = real.createStatement();
+            savepointStatement.execute(sql);
+        } catch (SQLException e) {
+            throw callFailed(e);
+        }
     }
 
     private static boolean isMissingSavepoint(SQLException e) {

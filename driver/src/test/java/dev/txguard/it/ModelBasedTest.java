@@ -116,7 +116,7 @@ class ModelBasedTest {
                 Tuple.of(9, Kind.COMMIT), Tuple.of(4, Kind.COMMIT_SQL), Tuple.of(6, Kind.ROLLBACK),
                 Tuple.of(3, Kind.ROLLBACK_SQL), Tuple.of(10, Kind.RESTORE), Tuple.of(3, Kind.STRAY_ROLLBACK),
                 Tuple.of(2, Kind.THROW), Tuple.of(2, Kind.RETURN), Tuple.of(4, Kind.SAVEPOINT),
-                Tuple.of(3, Kind.ROLLBACK_TO_SAVEPOINT))
+                Tuple.of(3, Kind.ROLLBACK_TO_SAVEPOINT), Tuple.of(1, Kind.CLOSE))
                 .map(Op::new);
     }
 

@@ -96,6 +96,7 @@ final class ProgramRunner {
                         }
                         break;
                     case STRAY_ROLLBACK: Helper.rollback(c); break;
+                    case CLOSE: c.close(); break; // the program goes on, and meets the closed connection
                     case THROW: throw new ProgramException();
                     case CALL:
                         // Dispatched here, not through a helper method: a helper's frame would be shared by

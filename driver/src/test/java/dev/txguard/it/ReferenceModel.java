@@ -90,14 +90,25 @@ final class ReferenceModel {
     /** The activation whose nested block its own end event closed last: its further end events do nothing. */
     private Activation endedItsOwn;
     private int nextId;
+    /** The program closed the connection: open work was rolled back, and every later call on it fails. */
+    private boolean closed;
 
-    ReferenceModel(boolean endInAutocommitFails, boolean releaseDestroysLaterSavepoints) {
+    /**
+     * MariaDB's driver, against the JDBC specification, accepts on a closed connection the calls that
+     * would not change anything: getAutoCommit(), setAutoCommit(true), commit() and rollback().
+     */
+    private final boolean closedConnectionAllowsNoOps;
+
+    ReferenceModel(boolean endInAutocommitFails, boolean releaseDestroysLaterSavepoints,
+                   boolean closedConnectionAllowsNoOps) {
         this.endInAutocommitFails = endInAutocommitFails;
         this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
+        this.closedConnectionAllowsNoOps = closedConnectionAllowsNoOps;
     }
 
     static ReferenceModel of(Database database) {
-        return new ReferenceModel(database == Database.POSTGRESQL, database != Database.H2);
+        return new ReferenceModel(database == Database.POSTGRESQL, database != Database.H2,
+                database == Database.MARIADB);
     }
 
     /** Runs the program, then closes the connection: whatever is still open is rolled back. */
@@ -119,6 +130,7 @@ final class ReferenceModel {
                 Op op = m.body.get(i);
                 if (op.kind == Program.Kind.RETURN) return;
                 if (op.kind == Program.Kind.SAVEPOINT) {
+                    if (closed && !closedConnectionAllowsNoOps) throw new Failure("database"); // its getAutoCommit()
                     if (!blocks.isEmpty()) sp = setSavepoint();
                     continue;
                 }
@@ -147,6 +159,16 @@ final class ReferenceModel {
     }
 
     private void execute(Activation self, Op op) throws Failure {
+        if (op.kind == Program.Kind.CLOSE) {
+            close();
+            return;
+        }
+        if (closed && op.kind != Program.Kind.THROW) {
+            boolean noOp = op.kind == Program.Kind.COMMIT || op.kind == Program.Kind.ROLLBACK
+                    || op.kind == Program.Kind.STRAY_ROLLBACK || op.kind == Program.Kind.RESTORE;
+            if (noOp && closedConnectionAllowsNoOps) return;
+            throw new Failure("database");
+        }
         switch (op.kind) {
             case INSERT: insert(); break;
             case BEGIN: begin(self, false); break;
@@ -160,6 +182,14 @@ final class ReferenceModel {
             case THROW: throw new Failure("program");
             default: throw new IllegalStateException(op.kind.toString());
         }
+    }
+
+    /** Closing rolls back whatever is open, as txguard does on every close (no commit-on-close). */
+    private void close() {
+        closed = true;
+        blocks.clear();
+        endedItsOwn = null;
+        transactionEnded();
     }
 
     private Block top() {
@@ -271,7 +301,11 @@ final class ReferenceModel {
         }
     }
 
-    private void restore(Activation self) {
+    private void restore(Activation self) throws Failure {
+        if (closed) {
+            if (closedConnectionAllowsNoOps) return;
+            throw new Failure("database");
+        }
         if (blocks.isEmpty() || endedItsOwn == self) return;
         Block b = top();
         if (b.rollbackOnly) {

@@ -1,0 +1,25 @@
+package dev.txguard.internal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** Lets tests outside this package read what the engine of a guarded connection keeps. */
+public final class EngineProbe {
+
+    private EngineProbe() {}
+
+    /** Scopes open on a guarded connection (reached through any wrapper that supports unwrap). */
+    public static int openScopes(Connection guarded) throws SQLException {
+        return guarded.unwrap(TxConnection.class).engine.openScopes();
+    }
+
+    /** Reads the scopes of this connection's engine later, even after a pool has let go of the connection. */
+    public static java.util.function.IntSupplier openScopesOf(Connection guarded) throws SQLException {
+        Engine engine = guarded.unwrap(TxConnection.class).engine;
+        return engine::openScopes;
+    }
+
+    public static int trackedApplicationSavepoints(Connection guarded) throws SQLException {
+        return guarded.unwrap(TxConnection.class).engine.trackedApplicationSavepoints();
+    }
+}
