@@ -1,13 +1,20 @@
 package dev.txguard.internal;
 
 import java.lang.reflect.InvocationHandler;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
-import java.sql.Connection;
 
 /**
- * The application frames of the current thread at one moment, bottom first, so that a frame's
- * index is its height: the same activation keeps the same height for as long as it runs.
+ * The application frames of the current thread at one moment, caller first. Only the top of the stack
+ * is walked, a fixed number of frames, so that what a transaction event costs does not grow with the
+ * depth of the stack; the rest is walked only when a question cannot be answered from the top.
+ *
+ * <p>An activation is recognised by its frame and the {@link #SIGNATURE} frames below it: the callers
+ * below a running method are frozen, each at the call site (bytecode index) that called up. So the
+ * frame at some position of another moment's stack is the same activation when the method and the
+ * frozen frames below it agree. (Two calls of one method from one call site, one after the other, look
+ * alike: see docs/semantics.md.)
  *
  * <p>Frames that only pass a call along are left out, so that a call made through them counts as
  * their caller's: txguard's own, the JDK's (reflection, dynamic proxies), connection pools and
@@ -16,7 +23,24 @@ import java.sql.Connection;
  */
 final class CallStack {
 
-    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    /** Frames below an activation that identify it. */
+    static final int SIGNATURE = 4;
+    /**
+     * Frames walked for a begin: the caller, its signature, and as many again, for the frames a scope
+     * passes to when its owner returns. Walking costs about a third of a microsecond per frame.
+     */
+    private static final int BEGIN_WALK = 2 * SIGNATURE + 1;
+    /** Frames walked at first for other events: the caller and its signature; more when a question needs them. */
+    private static final int EVENT_WALK = SIGNATURE + 1;
+    /** A pool's close() sits right under the calls it makes: it is looked for among this many application frames. */
+    private static final int CLOSING_REACH = 4;
+
+    /**
+     * Told how many frames a walk usually takes (txguard's own and a pool's frames on top, then the
+     * application's), so that it fetches them from the VM in one batch rather than several.
+     */
+    private static final StackWalker WALKER = StackWalker.getInstance(
+            java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 2 * SIGNATURE + 12);
 
     private static final String[] TRANSPARENT_PREFIXES = {
         "dev.txguard.internal.", "dev.txguard.TxGuard",
@@ -31,12 +55,14 @@ final class CallStack {
         "com.alibaba.druid.pool.", "oracle.ucp.",
     };
 
-    final String[] classes;
-    final String[] methods;
-    final String[] files;
-    final int[] lines;
+    private final MethodPattern[] helpers;
+    /** Application frames, caller first; the first {@code count} are filled. */
+    private StackWalker.StackFrame[] frames;
+    private int count;
+    /** The walk reached the bottom of the stack: there are no frames beyond {@code count}. */
+    private boolean complete;
     /**
-     * Some connection class's {@code close()} is running below: the connection is being closed, or
+     * Some connection class's {@code close()} is running just below: the connection is being closed, or
      * handed back to its pool (HikariCP, DBCP, c3p0 and hand-written pools implement Connection).
      * Dynamic proxies are left out: they are how applications write wrappers that only restore
      * attributes on close (Quartz), and their restore is an ordinary end event.
@@ -48,47 +74,58 @@ final class CallStack {
      */
     final boolean fromPool;
 
-    private CallStack(String[] classes, String[] methods, String[] files, int[] lines, boolean closing,
-                      boolean fromPool) {
-        this.classes = classes;
-        this.methods = methods;
-        this.files = files;
-        this.lines = lines;
+    private CallStack(MethodPattern[] helpers, StackWalker.StackFrame[] frames, int count, boolean complete,
+                      boolean closing, boolean fromPool) {
+        this.helpers = helpers;
+        this.frames = frames;
+        this.count = count;
+        this.complete = complete;
         this.closing = closing;
         this.fromPool = fromPool;
     }
 
+    /** For a begin: deep enough to find, later, the frames its scope passes to. */
+    static CallStack captureBegin(MethodPattern[] helpers) {
+        return walk(helpers, BEGIN_WALK);
+    }
+
     static CallStack capture(MethodPattern[] helpers) {
-        return WALKER.walk(frames -> {
-            List<StackWalker.StackFrame> kept = new ArrayList<>(64);
-            boolean[] closing = {false};
-            int[] callerSeen = {0}; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
-            frames.forEach(f -> {
+        return walk(helpers, EVENT_WALK);
+    }
+
+    /** The whole stack at once: for durable checks, which must see a durable method however deep it is. */
+    static CallStack captureWhole(MethodPattern[] helpers) {
+        return walk(helpers, Integer.MAX_VALUE);
+    }
+
+    private static CallStack walk(MethodPattern[] helpers, int limit) {
+        return WALKER.walk(stream -> {
+            List<StackWalker.StackFrame> kept = new ArrayList<>(Math.min(limit, 64));
+            boolean closing = false;
+            int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
+            boolean complete = true;
+            for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext(); ) {
+                if (kept.size() == limit) {
+                    complete = false;
+                    break;
+                }
+                StackWalker.StackFrame f = it.next();
                 String cls = f.getClassName();
-                if (callerSeen[0] == 0 && !cls.startsWith("dev.txguard.internal.")) {
-                    callerSeen[0] = startsWithAny(cls, POOL_PREFIXES)
+                boolean ours = cls.startsWith("dev.txguard.internal.");
+                if (callerSeen == 0 && !ours) {
+                    callerSeen = startsWithAny(cls, POOL_PREFIXES)
                             && !Connection.class.isAssignableFrom(f.getDeclaringClass()) ? 1 : 2;
                 }
-                if (!closing[0] && f.getMethodName().equals("close") && !cls.startsWith("dev.txguard.internal.")
+                if (!closing && !ours && kept.size() <= CLOSING_REACH
+                        && Connection.class.isAssignableFrom(f.getDeclaringClass())
                         && !java.lang.reflect.Proxy.isProxyClass(f.getDeclaringClass())
-                        && Connection.class.isAssignableFrom(f.getDeclaringClass())) {
-                    closing[0] = true;
+                        && f.getMethodName().equals("close")) {
+                    closing = true;
                 }
                 if (!isTransparent(f, cls, helpers)) kept.add(f);
-            });
-            int n = kept.size();
-            String[] classes = new String[n];
-            String[] methods = new String[n];
-            String[] files = new String[n];
-            int[] lines = new int[n];
-            for (int i = 0; i < n; i++) {
-                StackWalker.StackFrame f = kept.get(n - 1 - i); // walked top first; stored bottom first
-                classes[i] = f.getClassName();
-                methods[i] = f.getMethodName();
-                files[i] = f.getFileName();
-                lines[i] = f.getLineNumber();
             }
-            return new CallStack(classes, methods, files, lines, closing[0], callerSeen[0] == 1);
+            return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
+                    callerSeen == 1);
         });
     }
 
@@ -108,39 +145,87 @@ final class CallStack {
         return false;
     }
 
-    /** Height of the caller: the topmost application frame (-1 when there is none). */
-    int top() {
-        return classes.length - 1;
-    }
-
-    /** How many frames, from the bottom, this stack shares with another. */
-    int commonPrefix(CallStack other) {
-        int n = Math.min(classes.length, other.classes.length);
-        for (int i = 0; i < n; i++) {
-            if (!classes[i].equals(other.classes[i]) || !methods[i].equals(other.methods[i])) return i;
+    /** Whether a frame exists at this position (caller = 0), walking further down the stack if needed. */
+    private boolean has(int position) {
+        while (position >= count && !complete) {
+            // Walked again from the top, from a frame or two deeper in txguard: the application frames are the same.
+            CallStack deeper = walk(helpers, count >= Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE : Math.max(count, 4) * 4);
+            frames = deeper.frames;
+            count = deeper.count;
+            complete = deeper.complete;
         }
-        return n;
+        return position < count;
     }
 
-    /** Height of the innermost frame matching one of the patterns, or -1. */
+    /** There is an application frame: the caller. */
+    boolean hasCaller() {
+        return has(0);
+    }
+
+    /**
+     * Where the activation at {@code index} of {@code then} (an earlier capture, never walked further) is
+     * on this stack: its position, or -1 when it has returned.
+     */
+    int find(CallStack then, int index) {
+        if (index < 0 || index >= then.count) return -1;
+        for (int p = 0; has(p); p++) {
+            if (sameActivation(then, index, p)) return p;
+        }
+        return -1;
+    }
+
+    /** Whether the caller of this moment is the activation at {@code index} of {@code then}. */
+    boolean callerIs(CallStack then, int index) {
+        return index >= 0 && index < then.count && has(0) && sameActivation(then, index, 0);
+    }
+
+    /** Same method, and the frames below it the same call sites, as far as the signature reaches. */
+    private boolean sameActivation(CallStack then, int index, int position) {
+        if (then.frames[index].getDeclaringClass() != frames[position].getDeclaringClass()) return false; // cheap first
+        if (!sameMethod(then.frames[index], frames[position])) return false;
+        for (int i = 1; i <= SIGNATURE; i++) {
+            boolean thenHas = index + i < then.count; // no further walking of the earlier capture: it is gone
+            boolean nowHas = has(position + i);
+            if (!thenHas) return !nowHas || !then.complete; // the earlier capture ended here: what it has agrees
+            if (!nowHas) return false;
+            StackWalker.StackFrame a = then.frames[index + i];
+            StackWalker.StackFrame b = frames[position + i];
+            // A frozen frame's class and call site (bytecode index) identify it; its method name adds little.
+            if (a.getByteCodeIndex() != b.getByteCodeIndex() || a.getDeclaringClass() != b.getDeclaringClass()) return false;
+        }
+        return true;
+    }
+
+    private static boolean sameMethod(StackWalker.StackFrame a, StackWalker.StackFrame b) {
+        return a.getDeclaringClass() == b.getDeclaringClass() && a.getMethodName().equals(b.getMethodName());
+    }
+
+    /** Frames of this capture that may own a scope: the caller and those below it, as far as it was walked. */
+    int walked() {
+        return count;
+    }
+
+    /** Position of the innermost frame matching one of the patterns (walking as deep as needed), or -1. */
     int innermostMatching(MethodPattern[] patterns) {
-        for (int i = classes.length - 1; i >= 0; i--) {
-            for (MethodPattern p : patterns) {
-                if (p.matches(classes[i], methods[i])) return i;
+        for (int p = 0; has(p); p++) {
+            for (MethodPattern pattern : patterns) {
+                if (pattern.matches(frames[p].getClassName(), frames[p].getMethodName())) return p;
             }
         }
         return -1;
     }
 
-    String method(int height) {
-        return height < 0 ? "(no application frame)" : classes[height] + "." + methods[height];
+    String method(int position) {
+        if (!has(position) || position < 0) return "(no application frame)";
+        return frames[position].getClassName() + "." + frames[position].getMethodName();
     }
 
     /** A frame as a stack trace shows it: {@code com.acme.Service.transfer(Service.java:42)}. */
-    String describe(int height) {
-        if (height < 0 || height >= classes.length) return "(no application frame)";
-        String file = files[height];
-        int line = lines[height];
-        return method(height) + "(" + (file == null ? "Unknown Source" : file) + (line > 0 ? ":" + line : "") + ")";
+    String describe(int position) {
+        if (position < 0 || !has(position)) return "(no application frame)";
+        StackWalker.StackFrame f = frames[position];
+        String file = f.getFileName();
+        int line = f.getLineNumber();
+        return method(position) + "(" + (file == null ? "Unknown Source" : file) + (line > 0 ? ":" + line : "") + ")";
     }
 }

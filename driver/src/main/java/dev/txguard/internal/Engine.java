@@ -56,8 +56,11 @@ final class Engine {
         final int kind;
         /** Where it began; null for IMPLICIT. */
         final CallStack beginStack;
-        /** Height of the owning frame, or ANYONE. */
-        int ownerHeight;
+        /** The owning activation: its index in the begin stack (0, the frame that began it, until it returns), or ANYONE. */
+        int ownerIndex;
+        /** Where the owner is on the stack of the event being handled ({@code positionIn}); -1 when unknown. */
+        private CallStack positionIn;
+        private int position;
         /** For an outermost SQL scope: JDBC autocommit was on before the begin and comes back at its end. */
         boolean restoreAutoCommit;
         /** Its savepoint's name once it has run a statement; null before, and for the outermost scope. */
@@ -66,14 +69,30 @@ final class Engine {
         String rollbackOnlyReason;
         boolean lastStatementFailed;
 
-        Scope(int kind, CallStack beginStack, int ownerHeight) {
+        Scope(int kind, CallStack beginStack) {
             this.kind = kind;
             this.beginStack = beginStack;
-            this.ownerHeight = ownerHeight;
+            this.ownerIndex = beginStack != null && beginStack.hasCaller() ? 0 : ANYONE;
         }
 
         String beganAt() {
-            return beginStack == null ? IMPLICIT_DESCRIPTION : beginStack.describe(beginStack.top());
+            return beginStack == null ? IMPLICIT_DESCRIPTION : beginStack.describe(0);
+        }
+
+        /** Position of the owner on {@code here}, or -1 for ANYONE and an owner that has returned. */
+        int ownerPosition(CallStack here) {
+            if (ownerIndex == ANYONE) return -1;
+            if (positionIn != here) {
+                positionIn = here;
+                position = here.find(beginStack, ownerIndex);
+            }
+            return position;
+        }
+
+        void ownerFoundAt(CallStack here, int index, int at) {
+            ownerIndex = index;
+            positionIn = here;
+            position = at;
         }
     }
 
@@ -108,7 +127,7 @@ final class Engine {
      * they were no-ops, and they must not end the caller's scope.
      */
     private CallStack endedBeginStack;
-    private int endedOwnerHeight;
+    private int endedOwnerIndex;
     /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
     private Statement savepointStatement;
 
@@ -134,7 +153,8 @@ final class Engine {
 
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
-        CallStack here = capture();
+        CallStack here = config.checksDurability() ? CallStack.captureWhole(config.helpers)
+                : CallStack.captureBegin(config.helpers);
         if (kind == API && (here.fromPool || here.closing)) {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
@@ -146,7 +166,7 @@ final class Engine {
         }
         reconcile(here);
         endedBeginStack = null;
-        if (depth > 0 && scopes[depth - 1].ownerHeight == here.top()) {
+        if (depth > 0 && scopes[depth - 1].ownerPosition(here) == 0) {
             // The owner begins again (a loop, or a DAO restoring a saved 'false'): nothing new opens.
             if (observe) plainBegin(kind, sql);
             return;
@@ -156,7 +176,7 @@ final class Engine {
             // The database first: a begin it refuses (a closed connection, say) must leave no scope behind.
             if (observe) {
                 plainBegin(kind, sql);
-                push(new Scope(kind, here, here.top()));
+                push(new Scope(kind, here));
                 return;
             }
             boolean restoreAutoCommit = false;
@@ -165,7 +185,7 @@ final class Engine {
                 realAutoCommit = false;
                 restoreAutoCommit = kind == SQL;
             }
-            Scope outer = push(new Scope(kind, here, here.top()));
+            Scope outer = push(new Scope(kind, here));
             outer.restoreAutoCommit = restoreAutoCommit;
             if (sqlKind == Sql.BEGIN_WITH_MODES) {
                 try (Statement s = real.createStatement()) {
@@ -183,8 +203,8 @@ final class Engine {
             return;
         }
         checkDurability(here);
-        if (depth == 0) push(new Scope(IMPLICIT, null, ANYONE));
-        push(new Scope(kind, here, here.top()));
+        if (depth == 0) push(new Scope(IMPLICIT, null));
+        push(new Scope(kind, here));
         if (observe) {
             if (kind == SQL) {
                 report(here, "nested SQL begin", "enforce would open a savepoint scope inside the transaction begun at "
@@ -246,7 +266,7 @@ final class Engine {
         reconcile(here);
         if (afterItsOwnScopeEnded(here)) return;
         Scope s = scopes[depth - 1];
-        boolean stray = s.ownerHeight != ANYONE && here.top() > s.ownerHeight;
+        boolean stray = s.ownerPosition(here) > 0; // the owner is running, deeper down
         if (observe) {
             if (depth > 1) {
                 report(here, "nested rollback", "enforce would roll back only to the savepoint of the scope begun at "
@@ -266,8 +286,8 @@ final class Engine {
             rollbackToSavepoint(s);
         }
         if (stray) {
-            s.rollbackOnlyReason = "a rollback came from " + here.describe(here.top()) + ", which did not begin it";
-            LOG.log(Level.WARNING, () -> "txguard: stray rollback at " + here.describe(here.top())
+            s.rollbackOnlyReason = "a rollback came from " + here.describe(0) + ", which did not begin it";
+            LOG.log(Level.WARNING, () -> "txguard: stray rollback at " + here.describe(0)
                     + " rolled back the scope begun at " + s.beganAt() + "; it is rollback-only until its owner ends it");
             return;
         }
@@ -286,6 +306,16 @@ final class Engine {
     private void restore() throws SQLException {
         if (depth == 0) {
             if (pending && capture().closing) real.rollback(); // a pool resetting before it rolls back
+            real.setAutoCommit(true);
+            realAutoCommit = true;
+            transactionEnded();
+            return;
+        }
+        if (depth == 1 && !pending && endedBeginStack == null && !observe) {
+            // Nothing to lose and no ended scope to recognise: whoever restores, a pool or the owner, the
+            // outcome is the same, so the stack is not walked (this is every DAO's commit-then-restore).
+            if (scopes[0].rollbackOnlyReason != null) real.rollback();
+            pop();
             real.setAutoCommit(true);
             realAutoCommit = true;
             transactionEnded();
@@ -576,7 +606,7 @@ final class Engine {
     // ---------------------------------------------------------------- the ownership model
 
     private CallStack capture() {
-        return CallStack.capture(config.helpers);
+        return config.checksDurability() ? CallStack.captureWhole(config.helpers) : CallStack.capture(config.helpers);
     }
 
     /**
@@ -584,14 +614,24 @@ final class Engine {
      * and merges a scope into the one below it when both now have the same owner.
      */
     private void reconcile(CallStack here) throws SQLException {
+        boolean passed = false;
         for (int i = depth - 1; i >= 0; i--) {
             Scope s = scopes[i];
-            if (s.ownerHeight == ANYONE) continue;
-            int common = s.beginStack.commonPrefix(here);
-            if (common > s.ownerHeight) break; // owner alive, and so are the owners of the scopes below
-            s.ownerHeight = common - 1; // ANYONE when no frame survived (another thread, say)
+            if (s.ownerIndex == ANYONE) continue;
+            if (s.ownerPosition(here) >= 0) break; // owner alive, and so are the owners of the scopes below
+            passed = true;
+            int index = s.ownerIndex;
+            s.ownerFoundAt(here, ANYONE, -1); // when no frame survived (another thread, say)
+            while (++index < s.beginStack.walked()) {
+                int at = here.find(s.beginStack, index);
+                if (at >= 0) {
+                    s.ownerFoundAt(here, index, at);
+                    break;
+                }
+            }
         }
-        while (depth > 1 && scopes[depth - 1].ownerHeight == scopes[depth - 2].ownerHeight) {
+        // Only a scope that passed to another frame can now share its owner with the scope below.
+        while (passed && depth > 1 && sameOwner(scopes[depth - 1], scopes[depth - 2], here)) {
             Scope merged = scopes[depth - 1];
             // Its owner returned right after a statement failed: the error escaped it, and like an exception
             // leaving Django's atomic block, that undoes the scope (on PostgreSQL nothing else could).
@@ -611,16 +651,22 @@ final class Engine {
         pop();
     }
 
+    private static boolean sameOwner(Scope inner, Scope outer, CallStack here) {
+        if (inner.ownerIndex == ANYONE || outer.ownerIndex == ANYONE) return inner.ownerIndex == outer.ownerIndex;
+        int at = inner.ownerPosition(here);
+        return at >= 0 && at == outer.ownerPosition(here);
+    }
+
     /** A nested scope ended by an end event (not merged because its owner left): remember whose it was. */
     private void rememberEnded(Scope s) {
         endedBeginStack = s.beginStack;
-        endedOwnerHeight = s.ownerHeight;
+        endedOwnerIndex = s.ownerIndex;
     }
 
     /** An end event from the very activation whose nested scope already ended: a no-op, as in plain JDBC. */
     private boolean afterItsOwnScopeEnded(CallStack here) {
-        if (observe || endedBeginStack == null || endedOwnerHeight < 0 || here.top() != endedOwnerHeight) return false;
-        return endedBeginStack.commonPrefix(here) > endedOwnerHeight;
+        if (observe || endedBeginStack == null || endedOwnerIndex < 0) return false;
+        return here.callerIs(endedBeginStack, endedOwnerIndex);
     }
 
     private void endOutermost(Scope s) throws SQLException {
@@ -716,11 +762,11 @@ final class Engine {
         if (!config.checksDurability()) return;
         int durable = here.innermostMatching(config.durable);
         if (durable < 0) return;
-        CallStack outerBegin = depth > 0 ? scopes[0].beginStack : null;
-        if (outerBegin != null && outerBegin.commonPrefix(here) > durable) return; // begun inside the durable method
-        String enclosing = outerBegin == null ? IMPLICIT_DESCRIPTION : "begun at " + scopes[0].beganAt();
+        int outerOwner = depth > 0 ? scopes[0].ownerPosition(here) : -1;
+        if (outerOwner >= 0 && outerOwner <= durable) return; // begun inside the durable method
+        String enclosing = depth == 0 || scopes[0].kind == IMPLICIT ? IMPLICIT_DESCRIPTION : "begun at " + scopes[0].beganAt();
         String method = here.method(durable);
-        String message = "durable method " + method + " began a transaction at " + here.describe(here.top())
+        String message = "durable method " + method + " began a transaction at " + here.describe(0)
                 + ", but the connection already has one open (" + enclosing + "). A durable block must be the outermost"
                 + " transaction so that its commit is real. Fix: call " + method + " outside the enclosing transaction"
                 + " (commit or end it first), or remove it from txguard.durable.";
@@ -774,9 +820,9 @@ final class Engine {
 
     /** Logs once per database kind, call site and kind of event. */
     private void report(CallStack here, String what, String message) {
-        String site = what + " at " + here.describe(here.top());
+        String site = what + " at " + here.describe(0);
         if (REPORTED.add(dialect + ": " + site)) {
-            LOG.log(Level.WARNING, () -> "txguard " + what + " at " + here.describe(here.top()) + ": " + message);
+            LOG.log(Level.WARNING, () -> "txguard " + what + " at " + here.describe(0) + ": " + message);
         }
     }
 
@@ -807,17 +853,21 @@ final class Engine {
     static void durableMethodReturned(boolean throwing) throws SQLException {
         List<Engine> open = OPEN_ON_THREAD.get();
         if (open.isEmpty()) return;
-        CallStack here = CallStack.capture(new MethodPattern[0]);
+        CallStack here = CallStack.captureWhole(new MethodPattern[0]);
         for (Engine engine : open.toArray(new Engine[0])) {
             engine.checkDurableReturn(here, throwing);
         }
     }
 
     private void checkDurableReturn(CallStack here, boolean throwing) throws SQLException {
-        int durable = here.top();
-        CallStack began = depth > 0 ? scopes[0].beginStack : null;
-        if (durable < 0 || began == null || began.commonPrefix(here) <= durable) return; // begun outside it
-        String message = "durable method " + here.method(durable) + " returned with the transaction begun at "
+        if (depth == 0 || scopes[0].beginStack == null || !here.hasCaller()) return;
+        // Begun inside the returning method (its frame is the caller now) when the nearest frame of the begin
+        // stack still running is that method's own.
+        CallStack began = scopes[0].beginStack;
+        int nearest = -1;
+        for (int index = 0; index < began.walked() && nearest < 0; index++) nearest = here.find(began, index);
+        if (nearest != 0) return; // begun outside it
+        String message = "durable method " + here.method(0) + " returned with the transaction begun at "
                 + scopes[0].beganAt() + " still open: its work is not committed. A durable block must commit (or"
                 + " roll back) and end its transaction before it returns.";
         if (config.durability == Config.Durability.FAIL && !observe && !throwing) throw Errors.durable(message);

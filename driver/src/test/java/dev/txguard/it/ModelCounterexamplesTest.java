@@ -40,15 +40,13 @@ class ModelCounterexamplesTest {
     }
 
     /**
-     * The same program, its calls made through one helper method (a template, a dispatcher): every call
-     * passes through a frame at the same height, which the stack cannot tell from the one before. The
-     * scope left open passes to that frame instead of its caller, so the sibling's work and its stray
-     * commit stay inside it. This pins down the documented limitation: nothing is committed where plain
-     * JDBC would have committed, and nothing the caller did not commit is committed either.
+     * The same program, its calls made through one helper method (a template, a dispatcher) from two
+     * call sites. The dispatcher's frames of the two calls differ in the call site below them, so the
+     * scope left open passes to the caller, and the sibling's stray commit commits, as in plain JDBC.
      */
     @ParameterizedTest
     @EnumSource(Database.class)
-    void throughASharedDispatcherFrame_theLimitationIsAsDocumented(Database database) throws Exception {
+    void throughASharedDispatcherFrame_fromTwoCallSites_asTheModelSays(Database database) throws Exception {
         try (TestDb db = TestDb.open(database); Connection c = db.guarded()) {
             c.setAutoCommit(false);
             dispatch(() -> c.setAutoCommit(false)); // C: begins, returns without ending
@@ -56,6 +54,30 @@ class ModelCounterexamplesTest {
                 db.insert(c, 0);
                 c.commit();
             });
+            c.close();
+            db.assertCommitted(0);
+        }
+    }
+
+    /**
+     * The same, the dispatcher called in a loop: both calls come from one call site, and the stack cannot
+     * tell the second dispatcher activation from the first. The scope left open passes to the dispatcher
+     * instead of the caller, so the sibling's work and its stray commit stay inside it. This pins down the
+     * documented limitation: nothing is committed where plain JDBC would have committed, and nothing the
+     * caller did not commit is committed either.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void throughASharedDispatcherFrameInALoop_theLimitationIsAsDocumented(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Connection c = db.guarded()) {
+            c.setAutoCommit(false);
+            List<Call> calls = List.of(
+                    () -> c.setAutoCommit(false), // C: begins, returns without ending
+                    () -> {                       // D: works, then a commit from code that did not begin
+                        db.insert(c, 0);
+                        c.commit();
+                    });
+            for (Call call : calls) dispatch(call);
             c.close();
             db.assertCommitted();
         }
