@@ -10,11 +10,12 @@ import java.util.List;
  * is walked, a fixed number of frames, so that what a transaction event costs does not grow with the
  * depth of the stack; the rest is walked only when a question cannot be answered from the top.
  *
- * <p>An activation is recognised by its frame and the {@link #SIGNATURE} frames below it: the callers
- * below a running method are frozen, each at the call site (bytecode index) that called up. So the
- * frame at some position of another moment's stack is the same activation when the method and the
- * frozen frames below it agree. (Two calls of one method from one call site, one after the other, look
- * alike: see docs/semantics.md.)
+ * <p>An activation is recognised by its frame and the frames below it, as many as the begin's walk
+ * took ({@link #BEGIN_WALK}): the callers below a running method are frozen, each at the call site
+ * (bytecode index) that called up. So the frame at some position of another moment's stack is the same
+ * activation when the method and the frozen frames below it agree. Two calls of one method from one
+ * call site, one after the other, look alike, and so do two levels of a recursion deeper than the walk:
+ * see docs/semantics.md.
  *
  * <p>Frames that only pass a call along are left out, so that a call made through them counts as
  * their caller's: txguard's own, the JDK's (reflection, dynamic proxies), connection pools and
@@ -23,15 +24,13 @@ import java.util.List;
  */
 final class CallStack {
 
-    /** Frames below an activation that identify it. */
-    static final int SIGNATURE = 4;
     /**
-     * Frames walked for a begin: the caller, its signature, and as many again, for the frames a scope
-     * passes to when its owner returns. Walking costs about a third of a microsecond per frame.
+     * Frames walked for a begin: the frame that begins and those below it, which identify it and are the
+     * frames its scope passes to when it returns. Walking costs a fraction of a microsecond per frame.
      */
-    private static final int BEGIN_WALK = 2 * SIGNATURE + 1;
-    /** Frames walked at first for other events: the caller and its signature; more when a question needs them. */
-    private static final int EVENT_WALK = SIGNATURE + 1;
+    static final int BEGIN_WALK = 16;
+    /** Frames walked at first for other events; more when a question needs them. */
+    private static final int EVENT_WALK = BEGIN_WALK + 2;
     /** A pool's close() sits right under the calls it makes: it is looked for among this many application frames. */
     private static final int CLOSING_REACH = 4;
 
@@ -40,7 +39,7 @@ final class CallStack {
      * application's), so that it fetches them from the VM in one batch rather than several.
      */
     private static final StackWalker WALKER = StackWalker.getInstance(
-            java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 2 * SIGNATURE + 12);
+            java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), BEGIN_WALK + 8);
 
     private static final String[] TRANSPARENT_PREFIXES = {
         "dev.txguard.internal.", "dev.txguard.TxGuard",
@@ -84,7 +83,7 @@ final class CallStack {
         this.fromPool = fromPool;
     }
 
-    /** For a begin: deep enough to find, later, the frames its scope passes to. */
+    /** For a begin: deep enough to recognise it later, and to find the frames its scope passes to. */
     static CallStack captureBegin(MethodPattern[] helpers) {
         return walk(helpers, BEGIN_WALK);
     }
@@ -179,21 +178,22 @@ final class CallStack {
         return index >= 0 && index < then.count && has(0) && sameActivation(then, index, 0);
     }
 
-    /** Same method, and the frames below it the same call sites, as far as the signature reaches. */
+    /**
+     * Same method, and below it the same call sites as far as the earlier capture goes: the frames below a
+     * running activation are frozen, so for the same activation they all agree.
+     */
     private boolean sameActivation(CallStack then, int index, int position) {
         if (then.frames[index].getDeclaringClass() != frames[position].getDeclaringClass()) return false; // cheap first
         if (!sameMethod(then.frames[index], frames[position])) return false;
-        for (int i = 1; i <= SIGNATURE; i++) {
-            boolean thenHas = index + i < then.count; // no further walking of the earlier capture: it is gone
+        for (int i = 1; ; i++) {
             boolean nowHas = has(position + i);
-            if (!thenHas) return !nowHas || !then.complete; // the earlier capture ended here: what it has agrees
+            if (index + i >= then.count) return !nowHas || !then.complete; // what the earlier capture has agrees
             if (!nowHas) return false;
             StackWalker.StackFrame a = then.frames[index + i];
             StackWalker.StackFrame b = frames[position + i];
             // A frozen frame's class and call site (bytecode index) identify it; its method name adds little.
             if (a.getByteCodeIndex() != b.getByteCodeIndex() || a.getDeclaringClass() != b.getDeclaringClass()) return false;
         }
-        return true;
     }
 
     private static boolean sameMethod(StackWalker.StackFrame a, StackWalker.StackFrame b) {

@@ -29,6 +29,23 @@ class ModelCounterexamplesTest {
         }
     }
 
+    /**
+     * Found by the long campaign after call stacks became partial walks: with only four frames below an
+     * activation compared, B's begin (returned) looked like D's frame, whose four callers were the same
+     * methods at the same call sites, so D's stray rollback was taken for the owner's. Now every frame the
+     * begin's walk took is compared.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aReturnedOwnerIsNotMistakenForACallWhoseNearestCallersLookAlike(Database database) throws Exception {
+        check(database, method(false,
+                op(Kind.INSERT),
+                call(method(false,
+                        call(method(false, op(Kind.BEGIN))),
+                        call(method(false,
+                                call(method(false, op(Kind.ROLLBACK), op(Kind.INSERT)))))))));
+    }
+
     /** A nested scope left open by its owner, then a stray commit from a sibling method. */
     @ParameterizedTest
     @EnumSource(Database.class)
@@ -81,6 +98,41 @@ class ModelCounterexamplesTest {
             c.close();
             db.assertCommitted();
         }
+    }
+
+    /**
+     * The documented limit of recognising activations by a bounded walk: two levels of one recursion,
+     * deeper than the walk below them, called from the same call site, look alike. A begin at the deeper
+     * level is then taken for the shallower level's own repeated begin, and opens no savepoint.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void twoLevelsOfADeepRecursion_lookAlike_asDocumented(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Connection c = db.guarded()) {
+            recurse(c, db, 40);
+            c.close();
+            // The model says: the deeper begin nests, its rollback undoes only row 2, and level 20's restore
+            // commits row 1. With the levels mistaken for one another, the rollback is the owner's and undoes
+            // both, and the restore that follows ends the transaction: nothing is committed.
+            db.assertCommitted();
+        }
+    }
+
+    /** Every level calls the next from the same call site; level 20 begins, level 10 begins again. */
+    private static void recurse(Connection c, TestDb db, int level) throws Exception {
+        if (level == 20) {
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+        }
+        if (level == 10) {
+            c.setAutoCommit(false);
+            db.insert(c, 2);
+            c.rollback();
+            c.setAutoCommit(true);
+            return;
+        }
+        recurse(c, db, level - 1);
+        if (level == 20) c.setAutoCommit(true);
     }
 
     interface Call {
