@@ -14,7 +14,8 @@ import java.util.Set;
  */
 final class AgentArguments {
 
-    static final Set<String> KEYS = Set.of("mode", "durability", "durable", "helpers", "config");
+    /** The driver's settings, without the txguard. prefix: one list of keys for both. */
+    static final Set<String> KEYS = dev.txguard.internal.Guard.settingNames();
 
     private AgentArguments() {}
 

@@ -1,5 +1,6 @@
 package dev.txguard.agent;
 
+import dev.txguard.internal.Activations;
 import dev.txguard.internal.Guard;
 import java.sql.SQLException;
 import net.bytebuddy.asm.Advice;
@@ -13,8 +14,18 @@ public final class DurableReturnAdvice {
 
     private DurableReturnAdvice() {}
 
+    /** A durable method is an activation of its own, whether or not it calls JDBC itself. */
+    @Advice.OnMethodEnter
+    public static void entered(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
+        Activations.enter(type, method);
+    }
+
     @Advice.OnMethodExit(onThrowable = Throwable.class)
     public static void returned(@Advice.Thrown Throwable thrown) throws SQLException {
-        Guard.durableMethodReturned(thrown != null);
+        try {
+            Guard.durableMethodReturned(thrown != null);
+        } finally {
+            Activations.exit();
+        }
     }
 }

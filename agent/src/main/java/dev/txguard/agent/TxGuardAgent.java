@@ -5,6 +5,7 @@ import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
+import static net.bytebuddy.matcher.ElementMatchers.isNative;
 import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
@@ -12,13 +13,18 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.returns;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.txguard.internal.Activations;
 import dev.txguard.internal.Guard;
 import java.io.File;
 import java.lang.System.Logger.Level;
 import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.Set;
 import java.sql.Connection;
 import java.util.Properties;
 import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
@@ -37,14 +43,19 @@ public final class TxGuardAgent {
     private TxGuardAgent() {}
 
     public static void premain(String arguments, Instrumentation instrumentation) {
-        install(arguments, instrumentation);
+        install(arguments, instrumentation, true);
     }
 
     public static void agentmain(String arguments, Instrumentation instrumentation) {
-        install(arguments, instrumentation);
+        install(arguments, instrumentation, false);
     }
 
-    static synchronized void install(String arguments, Instrumentation instrumentation) {
+    /**
+     * @param atStartup loaded before the application: every activation can be reported, so the engine
+     *     learns scope boundaries from them. Attached later, methods already running were entered
+     *     uninstrumented, and the engine keeps walking the stack.
+     */
+    static synchronized void install(String arguments, Instrumentation instrumentation, boolean atStartup) {
         AgentArguments.apply(AgentArguments.parse(arguments), System.getProperties());
         if (installed) {
             LOG.log(Level.WARNING, "txguard agent: already installed in this JVM; nothing more to do");
@@ -67,6 +78,25 @@ public final class TxGuardAgent {
             System.err.println("txguard agent: " + problem);
             LOG.log(Level.ERROR, "txguard agent: " + problem);
         }
+        if (Guard.wantsActivations() && !atStartup) {
+            LOG.log(Level.WARNING, "txguard agent: txguard.boundaries=activations needs the agent at start-up"
+                    + " (-javaagent); attached to a running JVM, scope boundaries come from stack walks");
+        }
+        if (atStartup && Guard.wantsActivations()) {
+            Activations.enable();
+            builder = builder
+                    .type(not(isInterface()).and(type -> !Guard.isPassThroughClass(type.getName()))
+                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler")))))
+                    .transform(new CallSiteAdvice(ACTIVATION, false))
+                    .type(not(isInterface()).and(type -> Guard.isPoolClass(type.getName()))
+                            .and(not(hasSuperType(named(Connection.class.getName())))))
+                    .transform(new CallSiteAdvice(POOL_METHOD, true))
+                    .type(concrete(Connection.class.getName()))
+                    .transform(new AgentBuilder.Transformer.ForAdvice()
+                            .include(TxGuardAgent.class.getClassLoader())
+                            .advice(named("close").and(takesArguments(0)).and(not(isAbstract())),
+                                    ConnectionCloseAdvice.class.getName()));
+        }
         if (Guard.hasDurableMethods()) {
             Guard.checkDurableReturns();
             builder = builder
@@ -80,6 +110,34 @@ public final class TxGuardAgent {
         builder.installOn(instrumentation);
         installed = true;
         LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
+    }
+
+    private static final Advice ACTIVATION = Advice.to(ActivationAdvice.class);
+    private static final Advice POOL_METHOD = Advice.to(PoolMethodAdvice.class);
+
+    /** Advice on the methods of a class that call JDBC, found in its bytecode as the class loads. */
+    private static final class CallSiteAdvice implements AgentBuilder.Transformer {
+        private final Advice advice;
+        private final boolean poolCode;
+
+        CallSiteAdvice(Advice advice, boolean poolCode) {
+            this.advice = advice;
+            this.poolCode = poolCode;
+        }
+
+        @Override
+        public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, TypeDescription type, ClassLoader loader,
+                                                JavaModule module, ProtectionDomain protectionDomain) {
+            if (loader == null) return builder;
+            Set<String> calling = JdbcCallSites.of(loader, type.getName());
+            if (calling.isEmpty()) return builder;
+            String typeName = type.getName();
+            return builder.visit(advice.on(isMethod().and(not(isAbstract())).and(not(isNative()))
+                    .and(method -> calling.contains(method.getInternalName() + method.getDescriptor()))
+                    // durable methods report their activations through their own advice; helpers have none
+                    .and(method -> poolCode || !Guard.isDurableMethod(typeName, method.getName())
+                            && !Guard.isHelperMethod(typeName, method.getName()))));
+        }
     }
 
     private static ElementMatcher.Junction<TypeDescription> concrete(String jdbcInterface) {

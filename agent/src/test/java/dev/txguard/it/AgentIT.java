@@ -140,6 +140,54 @@ class AgentIT {
         assertEquals("alice=10000 bob=10000 audit=0 wires=0", books(url), database + " " + layout);
     }
 
+    /**
+     * Issue 3's precision: two calls of one method from one call site are two activations to the agent
+     * (with txguard.boundaries=activations).
+     * StepRunnerApp's steps run through one runner frame, called from one line. Through the jdbc:txguard:
+     * URL, without the agent, the stack walk takes the second runner activation for the first (the
+     * documented limit): the first step's forgotten scope swallows the second step's commit, and nothing
+     * is committed. Under the agent the first step's scope passes to the job, and the second step's commit
+     * commits it, as plain JDBC does and as the model says.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyDatabase")
+    void twoCallsFromOneCallSite_theAgentTellsThemApart_theStackWalkCannot(Database database) throws Exception {
+        database.requireAvailable();
+        String url = appUrl(database, "steps");
+        String withAgent = runMain(List.of("-javaagent:" + AGENT + "=boundaries=activations"), APP_CLASSPATH,
+                "dev.txguard.samples.StepRunnerApp", url);
+        assertTrue(withAgent.contains("committed: [1]"), withAgent);
+        String guardedUrl = "jdbc:txguard:" + url.substring("jdbc:".length());
+        String withStackWalks = runMain(List.of(), APP_CLASSPATH + File.pathSeparator + DRIVER_CLASSPATH,
+                "dev.txguard.samples.StepRunnerApp", guardedUrl);
+        assertTrue(withStackWalks.contains("committed: []"), withStackWalks);
+    }
+
+    static Stream<Database> everyDatabase() {
+        return Stream.of(Database.values());
+    }
+
+    /** txguard's driver, for running an application through the jdbc:txguard: URL without the agent. */
+    private static final String DRIVER_CLASSPATH = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> {
+                String name = Path.of(entry).getFileName().toString();
+                String path = entry.replace('\\', '/');
+                return name.startsWith("txguard-driver-") && !name.contains("tests") || path.endsWith("/driver/target/classes");
+            })
+            .collect(Collectors.joining(File.pathSeparator));
+
+    private static String runMain(List<String> jvmOptions, String classpath, String mainClass, String... args)
+            throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(java());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classpath);
+        command.add(mainClass);
+        command.addAll(List.of(args));
+        return exec(command);
+    }
+
     private static String run(List<String> jvmOptions, String layout, String url) throws Exception {
         Process p = start(jvmOptions, layout, url);
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

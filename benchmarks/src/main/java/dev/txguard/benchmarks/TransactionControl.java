@@ -58,10 +58,16 @@ public class TransactionControl {
         return descend(depth);
     }
 
-    /** One real frame per level: not inlined, so that the stack really is this deep. */
+    /** One real frame per level, as a framework's frames are: not inlined, and no JDBC of their own. */
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
     private int descend(int levels) throws SQLException {
         if (levels > 0) return descend(levels - 1);
+        return daoCycle();
+    }
+
+    /** The DAO at the top of the stack: begin, insert, commit, restore. */
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    private int daoCycle() throws SQLException {
         c.setAutoCommit(false);
         try {
             insert.setInt(1, nextId++);

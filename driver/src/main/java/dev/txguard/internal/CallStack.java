@@ -73,6 +73,19 @@ final class CallStack {
      */
     final boolean fromPool;
 
+    /*
+     * Under the agent loaded at start-up the frames are the thread's instrumented activations
+     * (Activations) instead, copied top first at the capture, less the helpers' (as frames of helpers
+     * are left out of a walk). An activation is known by its id and its place from the bottom of the
+     * thread's activations, where it stays while it runs: exact, and cheap.
+     */
+    private final Activations.Stack live;
+    private final long[] ids;
+    /** Each copied activation's place, from the bottom of the thread's activations. */
+    private final int[] places;
+    private final String[] types;
+    private final String[] methods;
+
     private CallStack(MethodPattern[] helpers, StackWalker.StackFrame[] frames, int count, boolean complete,
                       boolean closing, boolean fromPool) {
         this.helpers = helpers;
@@ -81,19 +94,61 @@ final class CallStack {
         this.complete = complete;
         this.closing = closing;
         this.fromPool = fromPool;
+        this.live = null;
+        this.ids = null;
+        this.places = null;
+        this.types = null;
+        this.methods = null;
+    }
+
+    private CallStack(Activations.Stack live, MethodPattern[] helpers) {
+        this.helpers = helpers;
+        this.live = live;
+        this.complete = true;
+        this.closing = live.closingWithin(CLOSING_REACH);
+        this.fromPool = live.inPool();
+        int size = live.size;
+        long[] ids = new long[size];
+        int[] places = new int[size];
+        String[] types = new String[size];
+        String[] methods = new String[size];
+        int n = 0;
+        for (int place = size - 1; place >= 0; place--) {
+            if (isHelper(helpers, live.types[place], live.methods[place])) continue;
+            ids[n] = live.ids[place];
+            places[n] = place;
+            types[n] = live.types[place];
+            methods[n] = live.methods[place];
+            n++;
+        }
+        this.count = n;
+        this.ids = ids;
+        this.places = places;
+        this.types = types;
+        this.methods = methods;
+    }
+
+    private static boolean isHelper(MethodPattern[] helpers, String type, String method) {
+        for (MethodPattern helper : helpers) {
+            if (helper.matches(type, method)) return true;
+        }
+        return false;
     }
 
     /** For a begin: deep enough to recognise it later, and to find the frames its scope passes to. */
     static CallStack captureBegin(MethodPattern[] helpers) {
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
         return walk(helpers, BEGIN_WALK);
     }
 
     static CallStack capture(MethodPattern[] helpers) {
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
         return walk(helpers, EVENT_WALK);
     }
 
     /** The whole stack at once: for durable checks, which must see a durable method however deep it is. */
     static CallStack captureWhole(MethodPattern[] helpers) {
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
         return walk(helpers, Integer.MAX_VALUE);
     }
 
@@ -128,6 +183,15 @@ final class CallStack {
         });
     }
 
+    /** Classes whose frames pass a call along (the JDK's, txguard's, pools' and spies'). */
+    static boolean isPassThrough(String cls) {
+        return startsWithAny(cls, TRANSPARENT_PREFIXES);
+    }
+
+    static boolean isPool(String cls) {
+        return startsWithAny(cls, POOL_PREFIXES);
+    }
+
     private static boolean startsWithAny(String cls, String[] prefixes) {
         for (String prefix : prefixes) {
             if (cls.startsWith(prefix)) return true;
@@ -146,6 +210,7 @@ final class CallStack {
 
     /** Whether a frame exists at this position (caller = 0), walking further down the stack if needed. */
     private boolean has(int position) {
+        if (live != null) return position >= 0 && position < count;
         while (position >= count && !complete) {
             // Walked again from the top, from a frame or two deeper in txguard: the application frames are the same.
             CallStack deeper = walk(helpers, count >= Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE : Math.max(count, 4) * 4);
@@ -167,6 +232,16 @@ final class CallStack {
      */
     int find(CallStack then, int index) {
         if (index < 0 || index >= then.count) return -1;
+        if (live != null) {
+            if (then.live != live) return -1; // begun on another thread
+            int place = then.places[index];
+            long id = then.ids[index];
+            for (int p = 0; p < count; p++) {
+                if (places[p] == place) return ids[p] == id ? p : -1;
+                if (places[p] < place) return -1;
+            }
+            return -1;
+        }
         for (int p = 0; has(p); p++) {
             if (sameActivation(then, index, p)) return p;
         }
@@ -175,6 +250,7 @@ final class CallStack {
 
     /** Whether the caller of this moment is the activation at {@code index} of {@code then}. */
     boolean callerIs(CallStack then, int index) {
+        if (live != null) return find(then, index) == 0;
         return index >= 0 && index < then.count && has(0) && sameActivation(then, index, 0);
     }
 
@@ -209,19 +285,31 @@ final class CallStack {
     int innermostMatching(MethodPattern[] patterns) {
         for (int p = 0; has(p); p++) {
             for (MethodPattern pattern : patterns) {
-                if (pattern.matches(frames[p].getClassName(), frames[p].getMethodName())) return p;
+                if (pattern.matches(className(p), methodName(p))) return p;
             }
         }
         return -1;
     }
 
-    String method(int position) {
-        if (!has(position) || position < 0) return "(no application frame)";
-        return frames[position].getClassName() + "." + frames[position].getMethodName();
+    private String className(int position) {
+        return live == null ? frames[position].getClassName() : types[position];
     }
 
-    /** A frame as a stack trace shows it: {@code com.acme.Service.transfer(Service.java:42)}. */
+    private String methodName(int position) {
+        return live == null ? frames[position].getMethodName() : methods[position];
+    }
+
+    String method(int position) {
+        if (position < 0 || !has(position)) return "(no application frame)";
+        return className(position) + "." + methodName(position);
+    }
+
+    /**
+     * A frame as a stack trace shows it: {@code com.acme.Service.transfer(Service.java:42)}. (Under the
+     * agent, without the line: instrumentation reports the method, not where in it the call was.)
+     */
     String describe(int position) {
+        if (live != null) return method(position);
         if (position < 0 || !has(position)) return "(no application frame)";
         StackWalker.StackFrame f = frames[position];
         String file = f.getFileName();

@@ -32,18 +32,24 @@ final class Config {
     static final String DURABLE = "txguard.durable";
     static final String HELPERS = "txguard.helpers";
     static final String CONFIG_FILE = "txguard.config";
-    static final Set<String> KEYS = Set.of(MODE, DURABILITY, DURABLE, HELPERS, CONFIG_FILE);
+    /** Under the agent: where scope boundaries come from (see Activations); JVM-wide. */
+    static final String BOUNDARIES = "txguard.boundaries";
+    static final Set<String> KEYS = Set.of(MODE, DURABILITY, DURABLE, HELPERS, CONFIG_FILE, BOUNDARIES);
 
     final Mode mode;
     final Durability durability;
     final MethodPattern[] durable;
     final MethodPattern[] helpers;
+    /** txguard.boundaries=activations: the agent reports method activations and the engine uses them. */
+    final boolean activations;
 
-    private Config(Mode mode, Durability durability, MethodPattern[] durable, MethodPattern[] helpers) {
+    private Config(Mode mode, Durability durability, MethodPattern[] durable, MethodPattern[] helpers,
+                   boolean activations) {
         this.mode = mode;
         this.durability = durability;
         this.durable = durable;
         this.helpers = helpers;
+        this.activations = activations;
     }
 
     private static volatile Object global; // a Config, or the SQLException that loading it raised
@@ -81,14 +87,17 @@ final class Config {
         }
         if (own.isEmpty()) return base;
         checkKeys(own, "connection property");
-        if (own.containsKey(CONFIG_FILE)) {
-            throw Errors.config(CONFIG_FILE + " cannot be a connection property; set it as a system property");
+        for (String jvmWide : new String[] {CONFIG_FILE, BOUNDARIES}) {
+            if (own.containsKey(jvmWide)) {
+                throw Errors.config(jvmWide + " cannot be a connection property; set it as a system property");
+            }
         }
         return new Config(
                 own.containsKey(MODE) ? mode(own.get(MODE)) : base.mode,
                 own.containsKey(DURABILITY) ? durability(own.get(DURABILITY)) : base.durability,
                 own.containsKey(DURABLE) ? MethodPattern.parseList(DURABLE, own.get(DURABLE), true) : base.durable,
-                own.containsKey(HELPERS) ? MethodPattern.parseList(HELPERS, own.get(HELPERS), false) : base.helpers);
+                own.containsKey(HELPERS) ? MethodPattern.parseList(HELPERS, own.get(HELPERS), false) : base.helpers,
+                base.activations);
     }
 
     /** Merges the sources, strongest last so that it overwrites. */
@@ -118,7 +127,8 @@ final class Config {
                 mode(values.getOrDefault(MODE, "enforce")),
                 durability(values.getOrDefault(DURABILITY, "fail")),
                 MethodPattern.parseList(DURABLE, values.getOrDefault(DURABLE, ""), true),
-                MethodPattern.parseList(HELPERS, values.getOrDefault(HELPERS, ""), false));
+                MethodPattern.parseList(HELPERS, values.getOrDefault(HELPERS, ""), false),
+                boundaries(values.getOrDefault(BOUNDARIES, "stack")));
     }
 
     private static Map<String, String> readFile(String path) throws SQLException {
@@ -178,6 +188,16 @@ final class Config {
             case "off": return Durability.OFF;
             default:
                 throw Errors.config(DURABILITY + "='" + value + "' is not a durability; allowed: fail (default), warn, off");
+        }
+    }
+
+    private static boolean boundaries(String value) throws SQLException {
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "stack": return false;
+            case "activations": return true;
+            default:
+                throw Errors.config(BOUNDARIES + "='" + value + "' is not a source of scope boundaries; allowed: stack"
+                        + " (default), activations (only with the agent loaded at start-up)");
         }
     }
 

@@ -23,7 +23,13 @@ public final class Guard {
         Config config = Config.forConnection(info); // a bad setting fails before any connection opens
         String realUrl = Delegates.realUrl(url);
         Driver driver = Delegates.driverFor(realUrl, url);
-        Connection real = driver.connect(realUrl, withoutOwnKeys(info));
+        Connection real;
+        OWN_CONNECT.set(Boolean.TRUE); // under the agent, the real driver's connect must not guard it first
+        try {
+            real = driver.connect(realUrl, withoutOwnKeys(info));
+        } finally {
+            OWN_CONNECT.remove();
+        }
         if (real == null) {
             throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
         }
@@ -36,9 +42,15 @@ public final class Guard {
         return Delegates.driverFor(realUrl, url).getPropertyInfo(realUrl, withoutOwnKeys(info));
     }
 
+    /**
+     * Set while the jdbc:txguard: driver connects through the real one: the agent's advice on the real
+     * driver then leaves the connection alone, so that it is guarded once, with the URL's own settings.
+     */
+    private static final ThreadLocal<Boolean> OWN_CONNECT = new ThreadLocal<>();
+
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */
     public static Connection wrap(Connection real) throws SQLException {
-        if (real == null) return null;
+        if (real == null || OWN_CONNECT.get() != null) return real;
         Config config;
         try {
             config = Config.forConnection(null);
@@ -89,6 +101,44 @@ public final class Guard {
     /** Called as a durable method returns (or throws). */
     public static void durableMethodReturned(boolean throwing) throws SQLException {
         Engine.durableMethodReturned(throwing);
+    }
+
+    /** The names of txguard's settings without their prefix ({@code mode}, {@code durable}, ...), for agent arguments. */
+    public static java.util.Set<String> settingNames() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (String key : Config.KEYS) names.add(key.substring(Config.PREFIX.length()));
+        return java.util.Collections.unmodifiableSet(names);
+    }
+
+    /** txguard.boundaries=activations: the agent, loaded at start-up, is to report method activations. */
+    public static boolean wantsActivations() {
+        try {
+            return Config.global().activations;
+        } catch (SQLException invalid) {
+            return false; // reported at start-up and at every connection
+        }
+    }
+
+    /** Classes the agent leaves out of activations: they only pass calls along (JDK, txguard, pools, spies). */
+    public static boolean isPassThroughClass(String className) {
+        return CallStack.isPassThrough(className);
+    }
+
+    /** A connection pool's own code: what it calls is the pool configuring or resetting a connection. */
+    public static boolean isPoolClass(String className) {
+        return CallStack.isPool(className);
+    }
+
+    /** A method of a class listed in txguard.helpers: it calls on its caller's behalf and is no activation of its own. */
+    public static boolean isHelperMethod(String className, String methodName) {
+        try {
+            for (MethodPattern helper : Config.global().helpers) {
+                if (helper.matches(className, methodName)) return true;
+            }
+        } catch (SQLException invalid) {
+            return false; // reported at the first connection, with what is allowed
+        }
+        return false;
     }
 
     private static MethodPattern[] durablePatterns() {

@@ -59,6 +59,16 @@ class ConfigTest {
     }
 
     @Test
+    void boundaries_stackByDefault_activationsOnRequest_anythingElseNamesWhatIsAllowed() throws Exception {
+        assertEquals(false, Config.parse(Map.of()).activations);
+        assertEquals(true, Config.parse(Map.of("txguard.boundaries", "activations")).activations);
+        java.sql.SQLException bad = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                () -> Config.parse(Map.of("txguard.boundaries", "bytecode")));
+        assertEquals("txguard configuration: txguard.boundaries='bytecode' is not a source of scope boundaries;"
+                + " allowed: stack (default), activations (only with the agent loaded at start-up)", bad.getMessage());
+    }
+
+    @Test
     void unknownKeysAreRefusedWhereverTheyComeFrom() throws Exception {
         SQLException fromEnv = assertThrows(SQLException.class,
                 () -> Config.collect(new Properties(), Map.of("TXGUARD_MOOD", "x")));

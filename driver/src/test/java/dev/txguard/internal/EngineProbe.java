@@ -19,6 +19,11 @@ public final class EngineProbe {
         return engine::openScopes;
     }
 
+    /** The agent, loaded at start-up, reports activations: scope boundaries come from them, not from stack walks. */
+    public static boolean activationsReported() {
+        return Activations.enabled;
+    }
+
     public static int trackedApplicationSavepoints(Connection guarded) throws SQLException {
         return guarded.unwrap(TxConnection.class).engine.trackedApplicationSavepoints();
     }

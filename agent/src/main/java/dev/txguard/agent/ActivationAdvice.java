@@ -1,0 +1,24 @@
+package dev.txguard.agent;
+
+import dev.txguard.internal.Activations;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Inlined into every application method that makes a JDBC call: its entry and exit, so that the
+ * engine knows which activation called without walking the stack. The names are constants of the
+ * instrumented code: nothing is allocated.
+ */
+public final class ActivationAdvice {
+
+    private ActivationAdvice() {}
+
+    @Advice.OnMethodEnter
+    public static void enter(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
+        Activations.enter(type, method);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    public static void exit() {
+        Activations.exit();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.txguard.internal;
+
+/**
+ * The method activations of each thread, as the agent's instrumentation reports them: every
+ * application method that makes a JDBC call (and every durable method) reports its entry and its
+ * exit. With them the engine knows who called without walking the stack, at a constant cost, and
+ * tells apart two calls of one method from one call site, which a stack walk cannot.
+ *
+ * <p>Only when the agent is loaded at start-up: attached later, methods already running were entered
+ * uninstrumented and would be missing, so the engine keeps walking the stack then.
+ */
+public final class Activations {
+
+    /** Set once by the agent at start-up, before any application class is loaded. */
+    static volatile boolean enabled;
+
+    private static final ThreadLocal<Stack> STACKS = ThreadLocal.withInitial(Stack::new);
+
+    private Activations() {}
+
+    /** The agent, at premain: from now on the instrumentation reports every activation. */
+    public static void enable() {
+        enabled = true;
+    }
+
+    /** Entry of an instrumented application method (type and method names are constants of its code). */
+    public static void enter(String type, String method) {
+        STACKS.get().push(type, method);
+    }
+
+    public static void exit() {
+        STACKS.get().pop();
+    }
+
+    /**
+     * Entry of a connection class's {@code close()}: calls made under it, before any other application
+     * method is entered, are the connection being closed or returned to its pool.
+     */
+    public static void enterClose() {
+        STACKS.get().markClose();
+    }
+
+    public static void exitClose() {
+        STACKS.get().unmarkClose();
+    }
+
+    /** Entry of a connection pool's own method: calls made directly under it come from the pool. */
+    public static void enterPool() {
+        STACKS.get().markPool();
+    }
+
+    public static void exitPool() {
+        STACKS.get().unmarkPool();
+    }
+
+    static Stack current() {
+        return STACKS.get();
+    }
+
+    /** One thread's activations, bottom first. Ids are unique within the thread, so an activation is never mistaken for another. */
+    static final class Stack {
+        String[] types = new String[16];
+        String[] methods = new String[16];
+        long[] ids = new long[16];
+        int size;
+        private long nextId;
+        /** For each close() running, the number of activations below it; likewise for pool methods. */
+        private int[] closeAt = new int[4];
+        private int closes;
+        private int[] poolAt = new int[4];
+        private int pools;
+
+        void push(String type, String method) {
+            if (size == ids.length) grow();
+            types[size] = type;
+            methods[size] = method;
+            ids[size++] = ++nextId;
+        }
+
+        void pop() {
+            if (size > 0) {
+                size--;
+                types[size] = null;
+                methods[size] = null;
+            }
+        }
+
+        private void grow() {
+            types = java.util.Arrays.copyOf(types, size * 2);
+            methods = java.util.Arrays.copyOf(methods, size * 2);
+            ids = java.util.Arrays.copyOf(ids, size * 2);
+        }
+
+        void markClose() {
+            if (closes == closeAt.length) closeAt = java.util.Arrays.copyOf(closeAt, closes * 2);
+            closeAt[closes++] = size;
+        }
+
+        void unmarkClose() {
+            if (closes > 0) closes--;
+        }
+
+        void markPool() {
+            if (pools == poolAt.length) poolAt = java.util.Arrays.copyOf(poolAt, pools * 2);
+            poolAt[pools++] = size;
+        }
+
+        void unmarkPool() {
+            if (pools > 0) pools--;
+        }
+
+        /** A close() runs with at most {@code reach} application activations above it. */
+        boolean closingWithin(int reach) {
+            return closes > 0 && size - closeAt[closes - 1] <= reach;
+        }
+
+        /** The innermost thing running is a pool's own method: no application method was entered since. */
+        boolean inPool() {
+            return pools > 0 && poolAt[pools - 1] == size;
+        }
+    }
+}
