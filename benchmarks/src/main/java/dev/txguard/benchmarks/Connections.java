@@ -22,6 +22,8 @@ final class Connections {
     static final String TXGUARD = "txguard";
     /** The raw URL in a JVM started with -javaagent:txguard-agent.jar (see Main). */
     static final String AGENT = "agent";
+    /** The same with txguard.boundaries=activations: scope owners from instrumented activations. */
+    static final String AGENT_ACTIVATIONS = "agent-activations";
     static final String P6SPY = "p6spy";
     static final String DATASOURCE_PROXY = "datasource-proxy";
 
@@ -42,6 +44,7 @@ final class Connections {
             case RAW:
                 return checked(DriverManager.getConnection("jdbc:" + url), false);
             case AGENT:
+            case AGENT_ACTIVATIONS:
                 return checked(DriverManager.getConnection("jdbc:" + url), true);
             case TXGUARD:
                 return checked(DriverManager.getConnection("jdbc:txguard:" + url), true);

@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class HotPath {
 
-    @Param({"raw", "txguard", "agent", "p6spy", "datasource-proxy"})
+    @Param({"raw", "txguard", "agent", "agent-activations", "p6spy", "datasource-proxy"})
     public String variant;
 
     @Param({"h2", "postgresql"})

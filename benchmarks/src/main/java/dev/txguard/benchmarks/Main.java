@@ -116,11 +116,12 @@ public final class Main {
         List<Experiment> experiments = new ArrayList<>();
         for (String db : postgres ? new String[] {"h2", "postgresql"} : new String[] {"h2"}) {
             experiments.add(new Experiment("HotPath " + db, HotPath.class,
-                    new String[] {"raw", "txguard", "agent", "p6spy", "datasource-proxy"}, "raw", Map.of("database", db), true));
+                    new String[] {"raw", "txguard", "agent", "agent-activations", "p6spy", "datasource-proxy"}, "raw",
+                    Map.of("database", db), true));
         }
         for (String depth : new String[] {"10", "100", "300"}) {
             experiments.add(new Experiment("TransactionControl depth " + depth, TransactionControl.class,
-                    new String[] {"raw", "txguard", "agent"}, "raw", Map.of("depth", depth), true));
+                    new String[] {"raw", "txguard", "agent", "agent-activations"}, "raw", Map.of("depth", depth), true));
         }
         for (String db : postgres ? new String[] {"h2", "postgresql"} : new String[] {"h2"}) {
             experiments.add(new Experiment("NestedScopes " + db, NestedScopes.class,
@@ -172,12 +173,20 @@ public final class Main {
                 .warmupTime(TimeValue.milliseconds(full ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
-                .jvmArgsAppend(variant.equals("agent")
-                        ? new String[] {"-Xmx2g", "-javaagent:" + agentJar} : new String[] {"-Xmx2g"})
+                .jvmArgsAppend(jvmArguments(variant))
                 .shouldFailOnError(true);
         for (Map.Entry<String, String> p : e.fixed.entrySet()) options.param(p.getKey(), p.getValue());
         if (e.gc) options.addProfiler(GCProfiler.class);
         return new Runner(options.build()).run();
+    }
+
+    /** The agent variants run under -javaagent; everything else in a plain JVM. */
+    private String[] jvmArguments(String variant) {
+        switch (variant) {
+            case Connections.AGENT: return new String[] {"-Xmx2g", "-javaagent:" + agentJar};
+            case Connections.AGENT_ACTIVATIONS: return new String[] {"-Xmx2g", "-javaagent:" + agentJar + "=boundaries=activations"};
+            default: return new String[] {"-Xmx2g"};
+        }
     }
 
     private static Sample sample(RunResult r, String variant, int round) {

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class TransactionControl {
 
-    @Param({"raw", "txguard", "agent"})
+    @Param({"raw", "txguard", "agent", "agent-activations"})
     public String variant;
 
     @Param({"10", "100", "300"})
