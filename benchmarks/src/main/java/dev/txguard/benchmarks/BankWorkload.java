@@ -35,7 +35,7 @@ public class BankWorkload {
 
     static final int ACCOUNTS = 10_000;
 
-    @Param({"raw", "txguard"})
+    @Param({"raw", "txguard", "agent-activations"})
     public String variant;
 
     private HikariDataSource pool;
@@ -119,7 +119,7 @@ public class BankWorkload {
     }
 
     private void notifyOwner(Connection c, int account) throws SQLException {
-        if (variant.equals(Connections.TXGUARD)) notifyLegacy(c, account); else notifyWithSavepoint(c, account);
+        if (variant.equals(Connections.RAW)) notifyWithSavepoint(c, account); else notifyLegacy(c, account);
     }
 
     private void notifyWithSavepoint(Connection c, int account) throws SQLException {

@@ -126,12 +126,13 @@ public final class Main {
         for (String db : postgres ? new String[] {"h2", "postgresql"} : new String[] {"h2"}) {
             experiments.add(new Experiment("NestedScopes " + db, NestedScopes.class,
                     new String[] {NestedScopes.HANDWRITTEN, NestedScopes.TXGUARD, NestedScopes.TXGUARD_EMPTY,
-                            NestedScopes.SPRING, NestedScopes.SPRING_EMPTY, NestedScopes.FLAT},
+                            NestedScopes.ACTIVATIONS, NestedScopes.ACTIVATIONS_EMPTY, NestedScopes.SPRING,
+                            NestedScopes.SPRING_EMPTY, NestedScopes.FLAT},
                     NestedScopes.HANDWRITTEN, Map.of("database", db), false));
         }
         if (postgres) {
             experiments.add(new Experiment("BankWorkload postgresql", BankWorkload.class,
-                    new String[] {"raw", "txguard"}, "raw", Map.of(), false));
+                    new String[] {"raw", "txguard", "agent-activations"}, "raw", Map.of(), false));
         }
         for (Experiment e : experiments) {
             if (e.title.contains(filter)) runExperiment(e);
@@ -150,7 +151,7 @@ public final class Main {
     }
 
     private int rounds() {
-        return full ? 5 : 2;
+        return full ? 5 : 3;
     }
 
     private void runExperiment(Experiment e) throws Exception {
@@ -184,7 +185,10 @@ public final class Main {
     private String[] jvmArguments(String variant) {
         switch (variant) {
             case Connections.AGENT: return new String[] {"-Xmx2g", "-javaagent:" + agentJar};
-            case Connections.AGENT_ACTIVATIONS: return new String[] {"-Xmx2g", "-javaagent:" + agentJar + "=boundaries=activations"};
+            case Connections.AGENT_ACTIVATIONS:
+            case NestedScopes.ACTIVATIONS:
+            case NestedScopes.ACTIVATIONS_EMPTY:
+                return new String[] {"-Xmx2g", "-javaagent:" + agentJar + "=boundaries=activations"};
             default: return new String[] {"-Xmx2g"};
         }
     }

@@ -35,7 +35,7 @@ final class RoundTrips {
         counter.setLevel(Level.ALL);
         StringBuilder out = new StringBuilder("| unit of work | variant | round trips per unit |\n|---|---|---|\n");
         String[] variants = {NestedScopes.FLAT, NestedScopes.HANDWRITTEN, NestedScopes.TXGUARD, NestedScopes.TXGUARD_EMPTY,
-            NestedScopes.SPRING, NestedScopes.SPRING_EMPTY};
+            NestedScopes.SPRING, NestedScopes.SPRING_EMPTY}; // activations change who owns a scope, not what is sent
         for (String variant : variants) {
             NestedScopes work = new NestedScopes();
             work.variant = variant;

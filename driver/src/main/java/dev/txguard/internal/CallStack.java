@@ -262,7 +262,10 @@ final class CallStack {
         if (then.frames[index].getDeclaringClass() != frames[position].getDeclaringClass()) return false; // cheap first
         if (!sameMethod(then.frames[index], frames[position])) return false;
         for (int i = 1; ; i++) {
-            boolean nowHas = has(position + i);
+            // Compared as far as both walks went: walking further costs a whole walk again, for frames that
+            // are far below both.
+            boolean nowHas = position + i < count;
+            if (!nowHas && !complete) return true;
             if (index + i >= then.count) return !nowHas || !then.complete; // what the earlier capture has agrees
             if (!nowHas) return false;
             StackWalker.StackFrame a = then.frames[index + i];

@@ -666,7 +666,11 @@ final class Engine {
     /** An end event from the very activation whose nested scope already ended: a no-op, as in plain JDBC. */
     private boolean afterItsOwnScopeEnded(CallStack here) {
         if (observe || endedBeginStack == null || endedOwnerIndex < 0) return false;
-        return here.callerIs(endedBeginStack, endedOwnerIndex);
+        if (here.callerIs(endedBeginStack, endedOwnerIndex)) return true;
+        // Its caller is running on top: that activation has returned, and no later event can be its.
+        // Forgetting it spares the walks that looking for it would cost (see restore's fast path).
+        if (here.callerIs(endedBeginStack, endedOwnerIndex + 1)) endedBeginStack = null;
+        return false;
     }
 
     private void endOutermost(Scope s) throws SQLException {
