@@ -114,7 +114,7 @@ final class CallStack {
         String[] methods = new String[size];
         int n = 0;
         for (int place = size - 1; place >= 0; place--) {
-            if (isHelper(helpers, live.types[place], live.methods[place])) continue;
+            if (MethodPattern.anyMatches(helpers, live.types[place], live.methods[place])) continue;
             ids[n] = live.ids[place];
             places[n] = place;
             types[n] = live.types[place];
@@ -126,13 +126,6 @@ final class CallStack {
         this.places = places;
         this.types = types;
         this.methods = methods;
-    }
-
-    private static boolean isHelper(MethodPattern[] helpers, String type, String method) {
-        for (MethodPattern helper : helpers) {
-            if (helper.matches(type, method)) return true;
-        }
-        return false;
     }
 
     /** For a begin: deep enough to recognise it later, and to find the frames its scope passes to. */
@@ -202,10 +195,7 @@ final class CallStack {
     private static boolean isTransparent(StackWalker.StackFrame f, String cls, MethodPattern[] helpers) {
         if (startsWithAny(cls, TRANSPARENT_PREFIXES)) return true;
         if (InvocationHandler.class.isAssignableFrom(f.getDeclaringClass())) return true;
-        for (MethodPattern helper : helpers) {
-            if (helper.matches(cls, f.getMethodName())) return true;
-        }
-        return false;
+        return helpers.length > 0 && MethodPattern.anyMatches(helpers, cls, f.getMethodName());
     }
 
     /** Whether a frame exists at this position (caller = 0), walking further down the stack if needed. */
@@ -259,7 +249,6 @@ final class CallStack {
      * running activation are frozen, so for the same activation they all agree.
      */
     private boolean sameActivation(CallStack then, int index, int position) {
-        if (then.frames[index].getDeclaringClass() != frames[position].getDeclaringClass()) return false; // cheap first
         if (!sameMethod(then.frames[index], frames[position])) return false;
         for (int i = 1; ; i++) {
             // Compared as far as both walks went: walking further costs a whole walk again, for frames that
@@ -275,6 +264,7 @@ final class CallStack {
         }
     }
 
+    /** The class first: it is cheap, where the method's name costs the walker a lookup. */
     private static boolean sameMethod(StackWalker.StackFrame a, StackWalker.StackFrame b) {
         return a.getDeclaringClass() == b.getDeclaringClass() && a.getMethodName().equals(b.getMethodName());
     }
@@ -287,9 +277,7 @@ final class CallStack {
     /** Position of the innermost frame matching one of the patterns (walking as deep as needed), or -1. */
     int innermostMatching(MethodPattern[] patterns) {
         for (int p = 0; has(p); p++) {
-            for (MethodPattern pattern : patterns) {
-                if (pattern.matches(className(p), methodName(p))) return p;
-            }
+            if (MethodPattern.anyMatches(patterns, className(p), methodName(p))) return p;
         }
         return -1;
     }

@@ -52,6 +52,17 @@ final class Config {
         this.activations = activations;
     }
 
+    /** Every setting at its default. */
+    static final Config DEFAULTS;
+
+    static {
+        try {
+            DEFAULTS = parse(Map.of());
+        } catch (SQLException impossible) {
+            throw new AssertionError("the defaults are valid", impossible);
+        }
+    }
+
     private static volatile Object global; // a Config, or the SQLException that loading it raised
 
     /** The JVM-wide settings, read at the first call. */

@@ -153,8 +153,7 @@ final class Engine {
 
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
-        CallStack here = config.checksDurability() ? CallStack.captureWhole(config.helpers)
-                : CallStack.captureBegin(config.helpers);
+        CallStack here = captureBegin();
         if (kind == API && (here.fromPool || here.closing)) {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
@@ -607,6 +606,11 @@ final class Engine {
 
     private CallStack capture() {
         return config.checksDurability() ? CallStack.captureWhole(config.helpers) : CallStack.capture(config.helpers);
+    }
+
+    /** A begin keeps its capture, to recognise its owner later: deeper than other events' first walk. */
+    private CallStack captureBegin() {
+        return config.checksDurability() ? CallStack.captureWhole(config.helpers) : CallStack.captureBegin(config.helpers);
     }
 
     /**

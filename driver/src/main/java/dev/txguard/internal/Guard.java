@@ -65,22 +65,18 @@ public final class Guard {
 
     /** Whether a class may declare durable methods, by the JVM-wide settings (false when they are invalid). */
     public static boolean mayDeclareDurableMethods(String className) {
-        MethodPattern[] durable = durablePatterns();
-        for (MethodPattern p : durable) {
+        for (MethodPattern p : validGlobal().durable) {
             if (p.matchesClass(className)) return true;
         }
         return false;
     }
 
     public static boolean isDurableMethod(String className, String methodName) {
-        for (MethodPattern p : durablePatterns()) {
-            if (p.matches(className, methodName)) return true;
-        }
-        return false;
+        return MethodPattern.anyMatches(validGlobal().durable, className, methodName);
     }
 
     public static boolean hasDurableMethods() {
-        return durablePatterns().length > 0;
+        return validGlobal().durable.length > 0;
     }
 
     /** The JVM-wide settings' error message, or null when they are valid. Read once: later changes are not seen. */
@@ -112,11 +108,7 @@ public final class Guard {
 
     /** txguard.boundaries=activations: the agent, loaded at start-up, is to report method activations. */
     public static boolean wantsActivations() {
-        try {
-            return Config.global().activations;
-        } catch (SQLException invalid) {
-            return false; // reported at start-up and at every connection
-        }
+        return validGlobal().activations;
     }
 
     /** Classes the agent leaves out of activations: they only pass calls along (JDK, txguard, pools, spies). */
@@ -131,21 +123,18 @@ public final class Guard {
 
     /** A method of a class listed in txguard.helpers: it calls on its caller's behalf and is no activation of its own. */
     public static boolean isHelperMethod(String className, String methodName) {
-        try {
-            for (MethodPattern helper : Config.global().helpers) {
-                if (helper.matches(className, methodName)) return true;
-            }
-        } catch (SQLException invalid) {
-            return false; // reported at the first connection, with what is allowed
-        }
-        return false;
+        return MethodPattern.anyMatches(validGlobal().helpers, className, methodName);
     }
 
-    private static MethodPattern[] durablePatterns() {
+    /**
+     * The JVM-wide settings for the agent's instrumentation decisions; the defaults when they are invalid,
+     * which is reported at start-up and at every connection, with what is allowed.
+     */
+    private static Config validGlobal() {
         try {
-            return Config.global().durable;
+            return Config.global();
         } catch (SQLException invalid) {
-            return new MethodPattern[0]; // reported at the first connection, with what is allowed
+            return Config.DEFAULTS;
         }
     }
 

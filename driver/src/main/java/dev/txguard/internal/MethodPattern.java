@@ -80,6 +80,13 @@ final class MethodPattern {
         return glob(methodGlob, methodName) && glob(classGlob, className);
     }
 
+    static boolean anyMatches(MethodPattern[] patterns, String className, String methodName) {
+        for (MethodPattern pattern : patterns) {
+            if (pattern.matches(className, methodName)) return true;
+        }
+        return false;
+    }
+
     /** Glob match with '*' as the only wildcard; no allocation, linear backtracking on the last star. */
     static boolean glob(String pattern, String text) {
         int p = 0;
