@@ -4,9 +4,10 @@ import dev.txguard.internal.Activations;
 import net.bytebuddy.asm.Advice;
 
 /**
- * Inlined into every application method that makes a JDBC call: its entry and exit, so that the
- * engine knows which activation called without walking the stack. The names are constants of the
- * instrumented code: nothing is allocated.
+ * Inlined into every method that makes a JDBC call, and every method of the application's classes
+ * ({@code txguard.application}) that calls anything: its entry and exit, so that the engine knows
+ * which activation called without walking the stack. The names are constants of the instrumented
+ * code: nothing is allocated.
  */
 public final class ActivationAdvice {
 

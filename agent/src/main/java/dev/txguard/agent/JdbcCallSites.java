@@ -9,10 +9,19 @@ import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 
 /**
- * Which methods of a class call JDBC: found in its bytecode, once, when the class is loaded. Only
- * those methods report their activations; the others cost nothing.
+ * Which methods of a class call JDBC, and which call anything at all: found in its bytecode, once,
+ * when the class is loaded. Only methods that call JDBC report their activations, and in the
+ * application's own classes also every method that calls something (a service calling its DAOs, a
+ * {@code Tx.begin(c)} helper); methods that call nothing cannot be below a JDBC call, and cost nothing.
  */
 final class JdbcCallSites {
+
+    /** Name and descriptor ({@code save(I)V}) of each method that calls a transaction or statement method of JDBC. */
+    final Set<String> callingJdbc = new HashSet<>();
+    /** ... and of each method that calls any method (JDBC's among them). */
+    final Set<String> callingAnything = new HashSet<>();
+
+    private static final JdbcCallSites NONE = new JdbcCallSites();
 
     private static final Set<String> EVENTS = Set.of(
             "setAutoCommit", "commit", "rollback", "setSavepoint", "releaseSavepoint", "close", "clearWarnings",
@@ -21,21 +30,31 @@ final class JdbcCallSites {
 
     private JdbcCallSites() {}
 
-    /** Name and descriptor ({@code save(I)V}) of each method that calls a transaction or statement method of JDBC. */
-    static Set<String> of(ClassLoader loader, String typeName) {
+    /** The class last read on this thread: the matcher reads it, then the transformer asks again for it. */
+    private static final ThreadLocal<Object[]> LAST = new ThreadLocal<>();
+
+    static JdbcCallSites of(ClassLoader loader, String typeName) {
+        Object[] last = LAST.get();
+        if (last != null && last[0] == loader && last[1].equals(typeName)) return (JdbcCallSites) last[2];
+        JdbcCallSites sites = read(loader, typeName);
+        LAST.set(new Object[] {loader, typeName, sites});
+        return sites;
+    }
+
+    private static JdbcCallSites read(ClassLoader loader, String typeName) {
         byte[] bytes;
         try {
             ClassFileLocator.Resolution resolution = ClassFileLocator.ForClassLoader.of(loader).locate(typeName);
-            if (!resolution.isResolved()) return Set.of(); // defined at run time, without a class file
+            if (!resolution.isResolved()) return NONE; // defined at run time, without a class file
             bytes = resolution.resolve();
         } catch (java.io.IOException unreadable) {
-            return Set.of();
+            return NONE;
         }
         return of(bytes);
     }
 
-    static Set<String> of(byte[] classFile) {
-        Set<String> found = new HashSet<>();
+    static JdbcCallSites of(byte[] classFile) {
+        JdbcCallSites found = new JdbcCallSites();
         new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
@@ -45,7 +64,14 @@ final class JdbcCallSites {
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String called, String calledDescriptor,
                                                 boolean isInterface) {
-                        if (owner.startsWith("java/sql/") && EVENTS.contains(called)) found.add(method);
+                        found.callingAnything.add(method);
+                        if (owner.startsWith("java/sql/") && EVENTS.contains(called)) found.callingJdbc.add(method);
+                    }
+
+                    @Override
+                    public void visitInvokeDynamicInsn(String called, String calledDescriptor,
+                                                       net.bytebuddy.jar.asm.Handle bootstrap, Object... arguments) {
+                        found.callingAnything.add(method);
                     }
                 };
             }

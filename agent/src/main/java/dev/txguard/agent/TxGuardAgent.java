@@ -1,7 +1,9 @@
 package dev.txguard.agent;
 
+import static net.bytebuddy.matcher.ElementMatchers.any;
 import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isBridge;
 import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
@@ -22,6 +24,7 @@ import java.security.ProtectionDomain;
 import java.util.Set;
 import java.sql.Connection;
 import java.util.Properties;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
@@ -61,11 +64,13 @@ public final class TxGuardAgent {
             LOG.log(Level.WARNING, "txguard agent: already installed in this JVM; nothing more to do");
             return;
         }
-        AgentBuilder builder = new AgentBuilder.Default()
+        // Byte Buddy leaves synthetic methods alone by default; lambda bodies are the application's methods too.
+        AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().ignore(isBridge()))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
                 .with(new LoudListener())
-                .ignore(notApplicationCode(), isBootstrapClassLoader())
+                .ignore(notApplicationCode())
+                .or(any(), isBootstrapClassLoader())
                 .type(concrete("java.sql.Driver"))
                 .transform(advice(named("connect").and(takesArguments(String.class, Properties.class))))
                 .type(concrete("javax.sql.DataSource"))
@@ -79,17 +84,19 @@ public final class TxGuardAgent {
             LOG.log(Level.ERROR, "txguard agent: " + problem);
         }
         if (Guard.wantsActivations() && !atStartup) {
-            LOG.log(Level.WARNING, "txguard agent: txguard.boundaries=activations needs the agent at start-up"
-                    + " (-javaagent); attached to a running JVM, scope boundaries come from stack walks");
+            LOG.log(Level.WARNING, "txguard agent: scope boundaries from activations (txguard.application) need the"
+                    + " agent at start-up (-javaagent); attached to a running JVM, they come from stack walks");
         }
         if (atStartup && Guard.wantsActivations()) {
             Activations.enable();
             builder = builder
-                    .type(not(isInterface()).and(type -> !Guard.isPassThroughClass(type.getName()))
-                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler")))))
+                    .type(new CallSites(false, not(isInterface())
+                            .and(type -> !Guard.isPassThroughClass(type.getName()))
+                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler"))))))
                     .transform(new CallSiteAdvice(ACTIVATION, false))
-                    .type(not(isInterface()).and(type -> Guard.isPoolClass(type.getName()))
-                            .and(not(hasSuperType(named(Connection.class.getName())))))
+                    .type(new CallSites(true, not(isInterface())
+                            .and(type -> Guard.isPoolClass(type.getName()))
+                            .and(not(hasSuperType(named(Connection.class.getName()))))))
                     .transform(new CallSiteAdvice(POOL_METHOD, true))
                     .type(concrete(Connection.class.getName()))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
@@ -115,6 +122,29 @@ public final class TxGuardAgent {
     private static final Advice ACTIVATION = Advice.to(ActivationAdvice.class);
     private static final Advice POOL_METHOD = Advice.to(PoolMethodAdvice.class);
 
+    /**
+     * Classes with methods to instrument, found in their bytecode: those that call JDBC, and the application's
+     * (for activations) that call anything. Others are not rewritten at all.
+     */
+    private static final class CallSites implements AgentBuilder.RawMatcher {
+        private final boolean poolCode;
+        private final ElementMatcher<? super TypeDescription> kind;
+
+        CallSites(boolean poolCode, ElementMatcher<? super TypeDescription> kind) {
+            this.poolCode = poolCode;
+            this.kind = kind;
+        }
+
+        @Override
+        public boolean matches(TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
+                               ProtectionDomain protectionDomain) {
+            if (loader == null || !kind.matches(type)) return false;
+            JdbcCallSites sites = JdbcCallSites.of(loader, type.getName());
+            return !sites.callingJdbc.isEmpty()
+                    || !poolCode && !sites.callingAnything.isEmpty() && Guard.isApplicationClass(type.getName());
+        }
+    }
+
     /** Advice on the methods of a class that call JDBC, found in its bytecode as the class loads. */
     private static final class CallSiteAdvice implements AgentBuilder.Transformer {
         private final Advice advice;
@@ -129,11 +159,15 @@ public final class TxGuardAgent {
         public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, TypeDescription type, ClassLoader loader,
                                                 JavaModule module, ProtectionDomain protectionDomain) {
             if (loader == null) return builder;
-            Set<String> calling = JdbcCallSites.of(loader, type.getName());
-            if (calling.isEmpty()) return builder;
             String typeName = type.getName();
+            JdbcCallSites sites = JdbcCallSites.of(loader, typeName);
+            boolean application = !poolCode && Guard.isApplicationClass(typeName);
             return builder.visit(advice.on(isMethod().and(not(isAbstract())).and(not(isNative()))
-                    .and(method -> calling.contains(method.getInternalName() + method.getDescriptor()))
+                    .and(method -> {
+                        String key = method.getInternalName() + method.getDescriptor();
+                        return sites.callingJdbc.contains(key) || application && sites.callingAnything.contains(key)
+                                && Guard.isApplicationMethod(typeName, method.getName());
+                    })
                     // durable methods report their activations through their own advice; helpers have none
                     .and(method -> poolCode || !Guard.isDurableMethod(typeName, method.getName())
                             && !Guard.isHelperMethod(typeName, method.getName()))));
@@ -152,11 +186,12 @@ public final class TxGuardAgent {
                         GuardConnectionAdvice.class.getName());
     }
 
-    /** The JDK, txguard itself and its shaded Byte Buddy are never instrumented. */
+    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented. */
     private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
         return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
                 .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))
-                .or(nameStartsWith("dev.txguard.")).or(isSynthetic());
+                .or(nameStartsWith("dev.txguard.internal.")).or(nameStartsWith("dev.txguard.agent."))
+                .or(nameStartsWith("dev.txguard.TxGuard")).or(isSynthetic());
     }
 
     /** Instrumentation failures are never swallowed: a connection class left unguarded must be seen. */

@@ -32,7 +32,7 @@ class AgentArgumentsTest {
     void badArgumentsNameWhatIsAllowed() {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> AgentArguments.parse("mood=observe"));
-        assertTrue(unknown.getMessage().contains("unknown argument 'mood'; allowed: boundaries, config, durability, durable, helpers, mode"),
+        assertTrue(unknown.getMessage().contains("unknown argument 'mood'; allowed: application, boundaries, config, durability, durable, helpers, mode"),
                 unknown.getMessage());
         IllegalArgumentException bare = assertThrows(IllegalArgumentException.class, () -> AgentArguments.parse("observe"));
         assertTrue(bare.getMessage().contains("'observe' is not key=value"), bare.getMessage());

@@ -142,7 +142,7 @@ class AgentIT {
 
     /**
      * Issue 3's precision: two calls of one method from one call site are two activations to the agent
-     * (with txguard.boundaries=activations).
+     * (with txguard.application naming the application, scope boundaries come from activations).
      * StepRunnerApp's steps run through one runner frame, called from one line. Through the jdbc:txguard:
      * URL, without the agent, the stack walk takes the second runner activation for the first (the
      * documented limit): the first step's forgotten scope swallows the second step's commit, and nothing
@@ -154,7 +154,7 @@ class AgentIT {
     void twoCallsFromOneCallSite_theAgentTellsThemApart_theStackWalkCannot(Database database) throws Exception {
         database.requireAvailable();
         String url = appUrl(database, "steps");
-        String withAgent = runMain(List.of("-javaagent:" + AGENT + "=boundaries=activations"), APP_CLASSPATH,
+        String withAgent = runMain(List.of("-javaagent:" + AGENT + "=application=dev.txguard.samples.*"), APP_CLASSPATH,
                 "dev.txguard.samples.StepRunnerApp", url);
         assertTrue(withAgent.contains("committed: [1]"), withAgent);
         String guardedUrl = "jdbc:txguard:" + url.substring("jdbc:".length());

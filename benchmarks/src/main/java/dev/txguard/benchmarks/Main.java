@@ -130,6 +130,8 @@ public final class Main {
                             NestedScopes.SPRING_EMPTY, NestedScopes.FLAT},
                     NestedScopes.HANDWRITTEN, Map.of("database", db), false));
         }
+        experiments.add(new Experiment("MethodCalls", MethodCalls.class, new String[] {"raw", "agent-activations"}, "raw",
+                Map.of(), false));
         if (postgres) {
             experiments.add(new Experiment("BankWorkload postgresql", BankWorkload.class,
                     new String[] {"raw", "txguard", "agent-activations"}, "raw", Map.of(), false));
@@ -188,7 +190,7 @@ public final class Main {
             case Connections.AGENT_ACTIVATIONS:
             case NestedScopes.ACTIVATIONS:
             case NestedScopes.ACTIVATIONS_EMPTY:
-                return new String[] {"-Xmx2g", "-javaagent:" + agentJar + "=boundaries=activations"};
+                return new String[] {"-Xmx2g", "-javaagent:" + agentJar + "=application=dev.txguard.benchmarks.*"};
             default: return new String[] {"-Xmx2g"};
         }
     }

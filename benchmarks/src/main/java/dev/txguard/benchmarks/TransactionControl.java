@@ -1,5 +1,6 @@
 package dev.txguard.benchmarks;
 
+import dev.txguard.frames.FrameworkFrames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -18,7 +19,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Issue 4 part 2: one begin / insert / commit / restore cycle, the legacy DAO shape, issued from under
- * a stack of the given depth (real applications run JDBC under deep framework stacks).
+ * a stack of the given depth (real applications run JDBC under deep framework stacks). The frames below
+ * are a framework's ({@link FrameworkFrames}), not the application's, so that under the agent with
+ * txguard.application they are not instrumented, as a real framework's would not be.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,20 +57,21 @@ public class TransactionControl {
     }
 
     @Benchmark
-    public int cycle() throws SQLException {
-        return descend(depth);
-    }
-
-    /** One real frame per level, as a framework's frames are: not inlined, and no JDBC of their own. */
-    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
-    private int descend(int levels) throws SQLException {
-        if (levels > 0) return descend(levels - 1);
-        return daoCycle();
+    public int cycle() {
+        return FrameworkFrames.under(depth, this::daoCycle);
     }
 
     /** The DAO at the top of the stack: begin, insert, commit, restore. */
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
-    private int daoCycle() throws SQLException {
+    private int daoCycle() {
+        try {
+            return cycleOnce();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private int cycleOnce() throws SQLException {
         c.setAutoCommit(false);
         try {
             insert.setInt(1, nextId++);

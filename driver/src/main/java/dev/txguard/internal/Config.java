@@ -34,22 +34,27 @@ final class Config {
     static final String CONFIG_FILE = "txguard.config";
     /** Under the agent: where scope boundaries come from (see Activations); JVM-wide. */
     static final String BOUNDARIES = "txguard.boundaries";
-    static final Set<String> KEYS = Set.of(MODE, DURABILITY, DURABLE, HELPERS, CONFIG_FILE, BOUNDARIES);
+    /** Under the agent: the application's own classes, whose methods all report their activations; JVM-wide. */
+    static final String APPLICATION = "txguard.application";
+    static final Set<String> KEYS = Set.of(MODE, DURABILITY, DURABLE, HELPERS, CONFIG_FILE, BOUNDARIES, APPLICATION);
 
     final Mode mode;
     final Durability durability;
     final MethodPattern[] durable;
     final MethodPattern[] helpers;
-    /** txguard.boundaries=activations: the agent reports method activations and the engine uses them. */
+    /** Scope boundaries from activations: the agent reports method activations and the engine uses them. */
     final boolean activations;
+    /** The application's classes (txguard.application): under activations, every method of theirs is one. */
+    final MethodPattern[] application;
 
     private Config(Mode mode, Durability durability, MethodPattern[] durable, MethodPattern[] helpers,
-                   boolean activations) {
+                   boolean activations, MethodPattern[] application) {
         this.mode = mode;
         this.durability = durability;
         this.durable = durable;
         this.helpers = helpers;
         this.activations = activations;
+        this.application = application;
     }
 
     /** Every setting at its default. */
@@ -98,7 +103,7 @@ final class Config {
         }
         if (own.isEmpty()) return base;
         checkKeys(own, "connection property");
-        for (String jvmWide : new String[] {CONFIG_FILE, BOUNDARIES}) {
+        for (String jvmWide : new String[] {CONFIG_FILE, BOUNDARIES, APPLICATION}) {
             if (own.containsKey(jvmWide)) {
                 throw Errors.config(jvmWide + " cannot be a connection property; set it as a system property");
             }
@@ -108,7 +113,7 @@ final class Config {
                 own.containsKey(DURABILITY) ? durability(own.get(DURABILITY)) : base.durability,
                 own.containsKey(DURABLE) ? MethodPattern.parseList(DURABLE, own.get(DURABLE), true) : base.durable,
                 own.containsKey(HELPERS) ? MethodPattern.parseList(HELPERS, own.get(HELPERS), false) : base.helpers,
-                base.activations);
+                base.activations, base.application);
     }
 
     /** Merges the sources, strongest last so that it overwrites. */
@@ -134,12 +139,14 @@ final class Config {
     }
 
     static Config parse(Map<String, String> values) throws SQLException {
+        MethodPattern[] application = MethodPattern.parseList(APPLICATION, values.getOrDefault(APPLICATION, ""), false);
         return new Config(
                 mode(values.getOrDefault(MODE, "enforce")),
                 durability(values.getOrDefault(DURABILITY, "fail")),
                 MethodPattern.parseList(DURABLE, values.getOrDefault(DURABLE, ""), true),
                 MethodPattern.parseList(HELPERS, values.getOrDefault(HELPERS, ""), false),
-                boundaries(values.getOrDefault(BOUNDARIES, "stack")));
+                activations(values.get(BOUNDARIES), application.length > 0),
+                application);
     }
 
     private static Map<String, String> readFile(String path) throws SQLException {
@@ -202,13 +209,27 @@ final class Config {
         }
     }
 
-    private static boolean boundaries(String value) throws SQLException {
-        switch (value.trim().toLowerCase(Locale.ROOT)) {
+    /**
+     * Activations only know the methods they are told about: those that call JDBC, and every method of the
+     * application's classes. Without the latter, a service or a {@code Tx.begin(c)} helper that makes no JDBC
+     * call of its own would be invisible and scopes would pass past it, so activations need them.
+     */
+    private static boolean activations(String boundaries, boolean applicationNamed) throws SQLException {
+        String v = boundaries == null ? "" : boundaries.trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "": return applicationNamed;
             case "stack": return false;
-            case "activations": return true;
+            case "activations":
+                if (!applicationNamed) {
+                    throw Errors.config(BOUNDARIES + "=activations needs " + APPLICATION + ", the application's classes"
+                            + " (com.acme.*): activations come from their methods, and a service or helper that makes no"
+                            + " JDBC call of its own would otherwise be invisible");
+                }
+                return true;
             default:
-                throw Errors.config(BOUNDARIES + "='" + value + "' is not a source of scope boundaries; allowed: stack"
-                        + " (default), activations (only with the agent loaded at start-up)");
+                throw Errors.config(BOUNDARIES + "='" + boundaries + "' is not a source of scope boundaries; allowed: stack"
+                        + " (the default without " + APPLICATION + "), activations (the default with it; only with the"
+                        + " agent loaded at start-up)");
         }
     }
 

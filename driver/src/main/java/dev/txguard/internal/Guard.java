@@ -65,10 +65,7 @@ public final class Guard {
 
     /** Whether a class may declare durable methods, by the JVM-wide settings (false when they are invalid). */
     public static boolean mayDeclareDurableMethods(String className) {
-        for (MethodPattern p : validGlobal().durable) {
-            if (p.matchesClass(className)) return true;
-        }
-        return false;
+        return MethodPattern.anyMatchesClass(validGlobal().durable, className);
     }
 
     public static boolean isDurableMethod(String className, String methodName) {
@@ -106,9 +103,18 @@ public final class Guard {
         return java.util.Collections.unmodifiableSet(names);
     }
 
-    /** txguard.boundaries=activations: the agent, loaded at start-up, is to report method activations. */
+    /** Scope boundaries from activations: the agent, loaded at start-up, is to report method activations. */
     public static boolean wantsActivations() {
         return validGlobal().activations;
+    }
+
+    /** A method of the application's own code (txguard.application): every one reports its activations. */
+    public static boolean isApplicationMethod(String className, String methodName) {
+        return MethodPattern.anyMatches(validGlobal().application, className, methodName);
+    }
+
+    public static boolean isApplicationClass(String className) {
+        return MethodPattern.anyMatchesClass(validGlobal().application, className);
     }
 
     /** Classes the agent leaves out of activations: they only pass calls along (JDK, txguard, pools, spies). */

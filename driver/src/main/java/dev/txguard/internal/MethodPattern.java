@@ -80,6 +80,13 @@ final class MethodPattern {
         return glob(methodGlob, methodName) && glob(classGlob, className);
     }
 
+    static boolean anyMatchesClass(MethodPattern[] patterns, String className) {
+        for (MethodPattern p : patterns) {
+            if (p.matchesClass(className)) return true;
+        }
+        return false;
+    }
+
     static boolean anyMatches(MethodPattern[] patterns, String className, String methodName) {
         for (MethodPattern pattern : patterns) {
             if (pattern.matches(className, methodName)) return true;

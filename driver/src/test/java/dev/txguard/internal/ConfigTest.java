@@ -59,13 +59,29 @@ class ConfigTest {
     }
 
     @Test
-    void boundaries_stackByDefault_activationsOnRequest_anythingElseNamesWhatIsAllowed() throws Exception {
+    void boundaries_activationsWhenTheApplicationIsNamed_stackOtherwise_anythingElseNamesWhatIsAllowed() throws Exception {
         assertEquals(false, Config.parse(Map.of()).activations);
-        assertEquals(true, Config.parse(Map.of("txguard.boundaries", "activations")).activations);
-        java.sql.SQLException bad = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
-                () -> Config.parse(Map.of("txguard.boundaries", "bytecode")));
+        Config named = Config.parse(Map.of("txguard.application", "com.acme.*, org.example.billing.*"));
+        assertEquals(true, named.activations);
+        assertTrue(MethodPattern.anyMatchesClass(named.application, "com.acme.orders.OrderService"));
+        assertTrue(MethodPattern.anyMatchesClass(named.application, "org.example.billing.Invoices"));
+        assertEquals(false, MethodPattern.anyMatchesClass(named.application, "org.example.other.Thing"));
+        assertEquals(true, Config.parse(Map.of("txguard.boundaries", "activations", "txguard.application", "com.acme.*"))
+                .activations);
+        assertEquals(false, Config.parse(Map.of("txguard.boundaries", "stack", "txguard.application", "com.acme.*"))
+                .activations);
+
+        SQLException bad = assertThrows(SQLException.class, () -> Config.parse(Map.of("txguard.boundaries", "bytecode")));
         assertEquals("txguard configuration: txguard.boundaries='bytecode' is not a source of scope boundaries;"
-                + " allowed: stack (default), activations (only with the agent loaded at start-up)", bad.getMessage());
+                + " allowed: stack (the default without txguard.application), activations (the default with it; only"
+                + " with the agent loaded at start-up)", bad.getMessage());
+        SQLException unnamed = assertThrows(SQLException.class, () -> Config.parse(Map.of("txguard.boundaries", "activations")));
+        assertTrue(unnamed.getMessage().startsWith("txguard configuration: txguard.boundaries=activations needs"
+                + " txguard.application, the application's classes (com.acme.*)"), unnamed.getMessage());
+        assertEquals("25000", unnamed.getSQLState());
+        SQLException badPattern = assertThrows(SQLException.class, () -> Config.parse(Map.of("txguard.application", "com..acme")));
+        assertTrue(badPattern.getMessage().contains("txguard.application: 'com..acme' has no valid class name"),
+                badPattern.getMessage());
     }
 
     @Test

@@ -24,6 +24,14 @@ public final class EngineProbe {
         return Activations.enabled;
     }
 
+    /**
+     * The database's own connection under a connection the agent guarded, for comparing with plain JDBC in
+     * a JVM where the agent guards every connection; any other connection as it is.
+     */
+    public static Connection unguarded(Connection c) throws SQLException {
+        return c instanceof TxConnection ? ((TxConnection) c).delegate : c;
+    }
+
     public static int trackedApplicationSavepoints(Connection guarded) throws SQLException {
         return guarded.unwrap(TxConnection.class).engine.trackedApplicationSavepoints();
     }

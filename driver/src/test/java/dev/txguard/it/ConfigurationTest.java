@@ -62,12 +62,14 @@ class ConfigurationTest {
         "txguard.durable|com.acme.Pay#se-nd|no valid method name",
         "txguard.helpers|#x|no valid class name",
         "txguard.boundaries|activations|txguard.boundaries cannot be a connection property; set it as a system property",
-        "txguard.modes|enforce|unknown connection property 'txguard.modes'; known keys: txguard.boundaries, txguard.config",
+        "txguard.application|com.acme.*|txguard.application cannot be a connection property; set it as a system property",
+        "txguard.modes|enforce|unknown connection property 'txguard.modes'; known keys: txguard.application, txguard.boundaries, txguard.config",
     })
     void badSettings(String key, String value, String expected) {
         SQLException e = connectFails("jdbc:txguard:h2:mem:config", key, value);
         assertTrue(e.getMessage().contains(expected), e.getMessage());
-        assertTrue(e.getMessage().contains(value) || key.equals("txguard.modes") || key.equals("txguard.boundaries"),
+        assertTrue(e.getMessage().contains(value) || key.equals("txguard.modes") || key.equals("txguard.boundaries")
+                || key.equals("txguard.application"),
                 e.getMessage());
     }
 

@@ -74,9 +74,9 @@ final class TestDb implements AutoCloseable {
         opened.add(c);
     }
 
-    /** A new connection straight to the database, for comparing with plain JDBC. */
+    /** A new connection straight to the database, for comparing with plain JDBC (also under the agent). */
     Connection raw() throws SQLException {
-        Connection c = DriverManager.getConnection(rawUrl);
+        Connection c = dev.txguard.internal.EngineProbe.unguarded(DriverManager.getConnection(rawUrl));
         remember(c);
         return c;
     }
