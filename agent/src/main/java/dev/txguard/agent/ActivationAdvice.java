@@ -14,12 +14,12 @@ public final class ActivationAdvice {
     private ActivationAdvice() {}
 
     @Advice.OnMethodEnter
-    public static void enter(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
-        Activations.enter(type, method);
+    public static Activations.Stack enter(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
+        return Activations.enter(type, method);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class)
-    public static void exit() {
-        Activations.exit();
+    public static void exit(@Advice.Enter Activations.Stack activations) {
+        Activations.exit(activations);
     }
 }

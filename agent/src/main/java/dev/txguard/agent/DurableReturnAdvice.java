@@ -16,16 +16,17 @@ public final class DurableReturnAdvice {
 
     /** A durable method is an activation of its own, whether or not it calls JDBC itself. */
     @Advice.OnMethodEnter
-    public static void entered(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
-        Activations.enter(type, method);
+    public static Activations.Stack entered(@Advice.Origin("#t") String type, @Advice.Origin("#m") String method) {
+        return Activations.enter(type, method);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class)
-    public static void returned(@Advice.Thrown Throwable thrown) throws SQLException {
+    public static void returned(@Advice.Thrown Throwable thrown, @Advice.Enter Activations.Stack activations)
+            throws SQLException {
         try {
             Guard.durableMethodReturned(thrown != null);
         } finally {
-            Activations.exit();
+            Activations.exit(activations);
         }
     }
 }

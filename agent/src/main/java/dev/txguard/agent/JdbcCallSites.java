@@ -18,10 +18,20 @@ final class JdbcCallSites {
 
     /** Name and descriptor ({@code save(I)V}) of each method that calls a transaction or statement method of JDBC. */
     final Set<String> callingJdbc = new HashSet<>();
-    /** ... and of each method that calls any method (JDBC's among them). */
-    final Set<String> callingAnything = new HashSet<>();
+    /** ... and of each method that calls something that may run application code (JDBC among it). */
+    final Set<String> mayRunApplicationCode = new HashSet<>();
 
     private static final JdbcCallSites NONE = new JdbcCallSites();
+
+    /**
+     * JDK classes whose methods never call back into application code: a method that calls only these
+     * (string building, arithmetic, boxing) cannot be below a JDBC call, and is spared the per-call cost.
+     */
+    private static final Set<String> CANNOT_CALL_BACK = Set.of(
+            "java/lang/String", "java/lang/StringBuilder", "java/lang/Math", "java/lang/StrictMath",
+            "java/lang/Integer", "java/lang/Long", "java/lang/Short", "java/lang/Byte", "java/lang/Character",
+            "java/lang/Boolean", "java/lang/Double", "java/lang/Float",
+            "java/lang/invoke/StringConcatFactory", "java/lang/invoke/LambdaMetafactory");
 
     private static final Set<String> EVENTS = Set.of(
             "setAutoCommit", "commit", "rollback", "setSavepoint", "releaseSavepoint", "close", "clearWarnings",
@@ -64,14 +74,16 @@ final class JdbcCallSites {
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String called, String calledDescriptor,
                                                 boolean isInterface) {
-                        found.callingAnything.add(method);
+                        if (!CANNOT_CALL_BACK.contains(owner)) found.mayRunApplicationCode.add(method);
                         if (owner.startsWith("java/sql/") && EVENTS.contains(called)) found.callingJdbc.add(method);
                     }
 
                     @Override
                     public void visitInvokeDynamicInsn(String called, String calledDescriptor,
                                                        net.bytebuddy.jar.asm.Handle bootstrap, Object... arguments) {
-                        found.callingAnything.add(method);
+                        // Joining strings and creating a lambda run no application code; the lambda's body is
+                        // a method of its own, instrumented on its own merits.
+                        if (!CANNOT_CALL_BACK.contains(bootstrap.getOwner())) found.mayRunApplicationCode.add(method);
                     }
                 };
             }

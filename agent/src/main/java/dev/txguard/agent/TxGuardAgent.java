@@ -141,7 +141,7 @@ public final class TxGuardAgent {
             if (loader == null || !kind.matches(type)) return false;
             JdbcCallSites sites = JdbcCallSites.of(loader, type.getName());
             return !sites.callingJdbc.isEmpty()
-                    || !poolCode && !sites.callingAnything.isEmpty() && Guard.isApplicationClass(type.getName());
+                    || !poolCode && !sites.mayRunApplicationCode.isEmpty() && Guard.isApplicationClass(type.getName());
         }
     }
 
@@ -165,7 +165,7 @@ public final class TxGuardAgent {
             return builder.visit(advice.on(isMethod().and(not(isAbstract())).and(not(isNative()))
                     .and(method -> {
                         String key = method.getInternalName() + method.getDescriptor();
-                        return sites.callingJdbc.contains(key) || application && sites.callingAnything.contains(key)
+                        return sites.callingJdbc.contains(key) || application && sites.mayRunApplicationCode.contains(key)
                                 && Guard.isApplicationMethod(typeName, method.getName());
                     })
                     // durable methods report their activations through their own advice; helpers have none

@@ -23,13 +23,18 @@ public final class Activations {
         enabled = true;
     }
 
-    /** Entry of an instrumented application method (type and method names are constants of its code). */
-    public static void enter(String type, String method) {
-        STACKS.get().push(type, method);
+    /**
+     * Entry of an instrumented method (type and method names are constants of its code). Returns the
+     * thread's activations, which the method's exit is handed back: one thread-local lookup per call, not two.
+     */
+    public static Stack enter(String type, String method) {
+        Stack stack = STACKS.get();
+        stack.push(type, method);
+        return stack;
     }
 
-    public static void exit() {
-        STACKS.get().pop();
+    public static void exit(Stack stack) {
+        stack.pop();
     }
 
     /**
@@ -57,8 +62,11 @@ public final class Activations {
         return STACKS.get();
     }
 
-    /** One thread's activations, bottom first. Ids are unique within the thread, so an activation is never mistaken for another. */
-    static final class Stack {
+    /**
+     * One thread's activations, bottom first. Ids are unique within the thread, so an activation is never
+     * mistaken for another. Public only so that the agent's inlined advice can hold it between entry and exit.
+     */
+    public static final class Stack {
         String[] types = new String[16];
         String[] methods = new String[16];
         long[] ids = new long[16];
@@ -77,12 +85,9 @@ public final class Activations {
             ids[size++] = ++nextId;
         }
 
+        /** The names left in the popped slot are constants of some class's code: keeping them holds nothing alive. */
         void pop() {
-            if (size > 0) {
-                size--;
-                types[size] = null;
-                methods[size] = null;
-            }
+            if (size > 0) size--;
         }
 
         private void grow() {

@@ -1,0 +1,56 @@
+package dev.txguard.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.Test;
+
+/** Which methods the agent instruments, read from real compiled bytecode. */
+class JdbcCallSitesTest {
+
+    @SuppressWarnings("unused")
+    static final class Sample {
+        void begins(Connection c) throws SQLException {
+            c.setAutoCommit(false);
+        }
+
+        void callsADao(Connection c) throws SQLException {
+            begins(c);
+        }
+
+        String formats(int id) {
+            return "row " + id + " of " + Math.max(id, 1) + Integer.toHexString(id);
+        }
+
+        IntSupplier makesALambda(int id) {
+            return () -> id * 2;
+        }
+
+        int callsNothing(int id) {
+            return id * 31 + 7;
+        }
+
+        void runsSomethingItWasGiven(Runnable work) {
+            work.run();
+        }
+    }
+
+    @Test
+    void jdbcCallers_andMethodsThatMayRunApplicationCode_areFound_stringsArithmeticAndLambdaCreationAreNot()
+            throws IOException {
+        JdbcCallSites sites;
+        try (InputStream in = Sample.class.getResourceAsStream("JdbcCallSitesTest$Sample.class")) {
+            sites = JdbcCallSites.of(in.readAllBytes());
+        }
+        assertEquals(Set.of("begins(Ljava/sql/Connection;)V"), sites.callingJdbc);
+        Set<String> names = new java.util.TreeSet<>();
+        for (String m : sites.mayRunApplicationCode) names.add(m.substring(0, m.indexOf('(')));
+        // the lambda's body multiplies only: it is not instrumented, and creating it runs nothing
+        assertEquals(Set.of("begins", "callsADao", "runsSomethingItWasGiven", "<init>"), names);
+    }
+}
