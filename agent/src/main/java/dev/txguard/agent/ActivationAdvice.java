@@ -5,7 +5,7 @@ import net.bytebuddy.asm.Advice;
 
 /**
  * Inlined into every method that makes a JDBC call, and every method of the application's classes
- * ({@code txguard.application}) that calls anything: its entry and exit, so that the engine knows
+ * ({@code txguard.application}) that may run application code: its entry and exit, so that the engine knows
  * which activation called without walking the stack. The names are constants of the instrumented
  * code: nothing is allocated.
  */

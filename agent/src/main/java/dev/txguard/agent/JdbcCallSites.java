@@ -9,10 +9,10 @@ import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 
 /**
- * Which methods of a class call JDBC, and which call anything at all: found in its bytecode, once,
- * when the class is loaded. Only methods that call JDBC report their activations, and in the
- * application's own classes also every method that calls something (a service calling its DAOs, a
- * {@code Tx.begin(c)} helper); methods that call nothing cannot be below a JDBC call, and cost nothing.
+ * Which methods of a class call JDBC, and which call something that may run application code: found
+ * in its bytecode, once, when the class is loaded. Only methods that call JDBC report their
+ * activations, and in the application's own classes also every method of the second kind (a service
+ * calling its DAOs, a {@code Tx.begin(c)} helper); the others cannot be below a JDBC call, and cost nothing.
  */
 final class JdbcCallSites {
 
@@ -40,14 +40,19 @@ final class JdbcCallSites {
 
     private JdbcCallSites() {}
 
-    /** The class last read on this thread: the matcher reads it, then the transformer asks again for it. */
+    /**
+     * The class last read on this thread: the matcher reads it, then the transformer asks again for it. Its
+     * loader is held weakly, so that a thread does not keep an undeployed application's loader alive.
+     */
     private static final ThreadLocal<Object[]> LAST = new ThreadLocal<>();
 
     static JdbcCallSites of(ClassLoader loader, String typeName) {
         Object[] last = LAST.get();
-        if (last != null && last[0] == loader && last[1].equals(typeName)) return (JdbcCallSites) last[2];
+        if (last != null && ((java.lang.ref.Reference<?>) last[0]).get() == loader && last[1].equals(typeName)) {
+            return (JdbcCallSites) last[2];
+        }
         JdbcCallSites sites = read(loader, typeName);
-        LAST.set(new Object[] {loader, typeName, sites});
+        LAST.set(new Object[] {new java.lang.ref.WeakReference<>(loader), typeName, sites});
         return sites;
     }
 

@@ -21,7 +21,6 @@ import java.io.File;
 import java.lang.System.Logger.Level;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
-import java.util.Set;
 import java.sql.Connection;
 import java.util.Properties;
 import net.bytebuddy.ByteBuddy;
@@ -124,7 +123,7 @@ public final class TxGuardAgent {
 
     /**
      * Classes with methods to instrument, found in their bytecode: those that call JDBC, and the application's
-     * (for activations) that call anything. Others are not rewritten at all.
+     * (for activations) that call something that may run application code. Others are not rewritten at all.
      */
     private static final class CallSites implements AgentBuilder.RawMatcher {
         private final boolean poolCode;
@@ -158,8 +157,7 @@ public final class TxGuardAgent {
         @Override
         public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, TypeDescription type, ClassLoader loader,
                                                 JavaModule module, ProtectionDomain protectionDomain) {
-            if (loader == null) return builder;
-            String typeName = type.getName();
+            String typeName = type.getName(); // CallSites matched it: a loader, and a class file read
             JdbcCallSites sites = JdbcCallSites.of(loader, typeName);
             boolean application = !poolCode && Guard.isApplicationClass(typeName);
             return builder.visit(advice.on(isMethod().and(not(isAbstract())).and(not(isNative()))

@@ -2,8 +2,9 @@ package dev.txguard.internal;
 
 /**
  * The method activations of each thread, as the agent's instrumentation reports them: every
- * method that makes a JDBC call, every method of the application's own classes that calls anything
- * ({@code txguard.application}), and every durable method reports its entry and its exit. With them the engine knows who called without walking the stack, at a constant cost, and
+ * method that makes a JDBC call, every method of the application's own classes that may run
+ * application code ({@code txguard.application}), and every durable method reports its entry and its
+ * exit. With them the engine knows who called without walking the stack, at a constant cost, and
  * tells apart two calls of one method from one call site, which a stack walk cannot.
  *
  * <p>Only when the agent is loaded at start-up: attached later, methods already running were entered

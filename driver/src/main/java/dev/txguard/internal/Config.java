@@ -44,7 +44,7 @@ final class Config {
     final MethodPattern[] helpers;
     /** Scope boundaries from activations: the agent reports method activations and the engine uses them. */
     final boolean activations;
-    /** The application's classes (txguard.application): under activations, every method of theirs is one. */
+    /** The application's classes (txguard.application): under activations, the agent instruments their methods. */
     final MethodPattern[] application;
 
     private Config(Mode mode, Durability durability, MethodPattern[] durable, MethodPattern[] helpers,
