@@ -33,7 +33,8 @@ import java.util.stream.Collectors;
  *
  * <p>Rules: a method returning a JDBC object that could lead back to the raw connection goes
  * through a hook the subclass implements ({@code wrapResultSet}, {@code guardedConnection},
- * {@code guardedStatement}); Connection's statement factories and getMetaData are left abstract.
+ * {@code guardedStatement}), and so does what {@code unwrap} hands out of the driver's own objects
+ * ({@code unwrapped}); Connection's statement factories and getMetaData are left abstract.
  */
 public final class GenerateDelegates {
 
@@ -91,8 +92,8 @@ public final class GenerateDelegates {
             out.append("    @Override\n    public ").append(signature(m)).append(" {\n");
             String call = spec.field + "." + m.getName() + "(" + argNames(m) + ")";
             switch (kind) {
-                case "unwrap" -> out.append("        return iface.isInstance(this) ? iface.cast(this) : ")
-                        .append(spec.field).append(".unwrap(iface);\n");
+                case "unwrap" -> out.append("        return iface.isInstance(this) ? iface.cast(this) : unwrapped(")
+                        .append(spec.field).append(".unwrap(iface));\n");
                 case "isWrapperFor" -> out.append("        return iface.isInstance(this) || ")
                         .append(spec.field).append(".isWrapperFor(iface);\n");
                 case "resultSet" -> {
@@ -107,6 +108,7 @@ public final class GenerateDelegates {
             out.append("    }\n");
         }
         if (spec.superClass == null) {
+            out.append("\n    abstract <T> T unwrapped(T driverObject) throws SQLException;\n");
             if (hasResultSetHook || spec.iface == Statement.class) {
                 out.append("\n    abstract ResultSet wrapResultSet(ResultSet resultSet) throws SQLException;\n");
             }

@@ -38,6 +38,15 @@ final class JdbcCallSites {
             "endRequest", "execute", "executeUpdate", "executeLargeUpdate", "executeQuery", "executeBatch",
             "executeLargeBatch", "addBatch");
 
+    /**
+     * Connection's transaction methods by name and descriptor: called on a driver's own connection class (one
+     * the application unwrapped), they are JDBC calls as much as through java.sql's interface.
+     */
+    private static final Set<String> TRANSACTION_METHODS = Set.of(
+            "setAutoCommit(Z)V", "commit()V", "rollback()V", "rollback(Ljava/sql/Savepoint;)V",
+            "setSavepoint()Ljava/sql/Savepoint;", "setSavepoint(Ljava/lang/String;)Ljava/sql/Savepoint;",
+            "releaseSavepoint(Ljava/sql/Savepoint;)V");
+
     private JdbcCallSites() {}
 
     /**
@@ -80,7 +89,10 @@ final class JdbcCallSites {
                     public void visitMethodInsn(int opcode, String owner, String called, String calledDescriptor,
                                                 boolean isInterface) {
                         if (!CANNOT_CALL_BACK.contains(owner)) found.mayRunApplicationCode.add(method);
-                        if (owner.startsWith("java/sql/") && EVENTS.contains(called)) found.callingJdbc.add(method);
+                        if (owner.startsWith("java/sql/") ? EVENTS.contains(called)
+                                : TRANSACTION_METHODS.contains(called + calledDescriptor)) {
+                            found.callingJdbc.add(method);
+                        }
                     }
 
                     @Override

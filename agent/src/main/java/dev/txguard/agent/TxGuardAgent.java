@@ -75,7 +75,9 @@ public final class TxGuardAgent {
                 .type(concrete("javax.sql.DataSource"))
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
                 .type(concrete("javax.sql.PooledConnection"))
-                .transform(advice(named("getConnection").and(takesArguments(0))));
+                .transform(advice(named("getConnection").and(takesArguments(0))))
+                .type(concrete(Connection.class.getName()))
+                .transform(unwrappedCalls());
         String problem = Guard.configurationProblem();
         if (problem != null) {
             // Every connection will fail with this message; say it now too, where the JVM starts.
@@ -91,7 +93,10 @@ public final class TxGuardAgent {
             builder = builder
                     .type(new CallSites(false, not(isInterface())
                             .and(type -> !Guard.isPassThroughClass(type.getName()))
-                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler"))))))
+                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler"))))
+                            // a driver's connection methods pass calls along, and route unwrapped ones to the guard
+                            .and(not(hasSuperType(named(Connection.class.getName()))
+                                    .and(type -> !Guard.isApplicationClass(type.getName()))))))
                     .transform(new CallSiteAdvice(ACTIVATION, false))
                     .type(new CallSites(true, not(isInterface())
                             .and(type -> Guard.isPoolClass(type.getName()))
@@ -170,6 +175,27 @@ public final class TxGuardAgent {
                     .and(method -> poolCode || !Guard.isDurableMethod(typeName, method.getName())
                             && !Guard.isHelperMethod(typeName, method.getName()))));
         }
+    }
+
+    /** The transaction methods of every connection class: see UnwrappedCallAdvice. */
+    private static AgentBuilder.Transformer unwrappedCalls() {
+        String advice = UnwrappedCallAdvice.class.getName();
+        return new AgentBuilder.Transformer.ForAdvice()
+                .include(TxGuardAgent.class.getClassLoader())
+                .advice(concreteMethod("setAutoCommit", boolean.class), advice + "$SetAutoCommit")
+                .advice(concreteMethod("getAutoCommit"), advice + "$GetAutoCommit")
+                .advice(concreteMethod("commit"), advice + "$Commit")
+                .advice(concreteMethod("rollback"), advice + "$Rollback")
+                .advice(concreteMethod("rollback", java.sql.Savepoint.class), advice + "$RollbackToSavepoint")
+                .advice(concreteMethod("setSavepoint"), advice + "$SetSavepoint")
+                .advice(concreteMethod("setSavepoint", String.class), advice + "$SetNamedSavepoint")
+                .advice(concreteMethod("releaseSavepoint", java.sql.Savepoint.class), advice + "$ReleaseSavepoint")
+                .advice(concreteMethod("close"), advice + "$Close");
+    }
+
+    private static ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> concreteMethod(
+            String name, Class<?>... parameters) {
+        return named(name).and(takesArguments(parameters)).and(not(isAbstract())).and(not(isNative()));
     }
 
     private static ElementMatcher.Junction<TypeDescription> concrete(String jdbcInterface) {

@@ -19,8 +19,9 @@ import java.util.List;
  *
  * <p>Frames that only pass a call along are left out, so that a call made through them counts as
  * their caller's: txguard's own, the JDK's (reflection, dynamic proxies), connection pools and
- * statement spies, {@link InvocationHandler}s (an application's own connection proxy), and the
- * classes named in {@code txguard.helpers}.
+ * statement spies, {@link InvocationHandler}s (an application's own connection proxy), the classes
+ * named in {@code txguard.helpers}, and a driver's connection class once the application unwrapped one
+ * (its methods pass the application's call to the guard: see UnwrappedConnections).
  */
 final class CallStack {
 
@@ -195,6 +196,7 @@ final class CallStack {
     private static boolean isTransparent(StackWalker.StackFrame f, String cls, MethodPattern[] helpers) {
         if (startsWithAny(cls, TRANSPARENT_PREFIXES)) return true;
         if (InvocationHandler.class.isAssignableFrom(f.getDeclaringClass())) return true;
+        if (UnwrappedConnections.any && UnwrappedConnections.isDriverClass(f.getDeclaringClass())) return true;
         return helpers.length > 0 && MethodPattern.anyMatches(helpers, cls, f.getMethodName());
     }
 

@@ -284,6 +284,8 @@ abstract class ConnectionBase implements Connection {
 
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
-        return iface.isInstance(this) ? iface.cast(this) : delegate.unwrap(iface);
+        return iface.isInstance(this) ? iface.cast(this) : unwrapped(delegate.unwrap(iface));
     }
+
+    abstract <T> T unwrapped(T driverObject) throws SQLException;
 }

@@ -130,13 +130,20 @@ final class Engine {
     private int endedOwnerIndex;
     /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
     private Statement savepointStatement;
+    /** A call of the real connection's transaction methods is running (see realCommit and the others). */
+    private int callingReal;
+    /**
+     * The application holds the driver's own objects (unwrapped): statements may run without this engine
+     * seeing them, so every nested scope sets its savepoint as it begins, not lazily at its first statement.
+     */
+    private boolean handedOut;
 
     Engine(Connection real, Config config, Dialect dialect) throws SQLException {
         this.real = real;
         this.config = config;
         this.dialect = dialect;
         this.observe = config.observe();
-        this.defaultAutoCommit = real.getAutoCommit();
+        this.defaultAutoCommit = real.getAutoCommit(); // nothing can have unwrapped it yet
         this.realAutoCommit = defaultAutoCommit;
     }
 
@@ -144,7 +151,7 @@ final class Engine {
 
     boolean getAutoCommit() throws SQLException {
         if (depth > 0 && !observe) return false;
-        return real.getAutoCommit();
+        return realGetAutoCommit();
     }
 
     void setAutoCommit(boolean autoCommit) throws SQLException {
@@ -158,7 +165,7 @@ final class Engine {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
             if (here.closing && depth > 0) returnToPool();
-            real.setAutoCommit(false);
+            realSetAutoCommit(false);
             realAutoCommit = false;
             defaultAutoCommit = false;
             return;
@@ -180,7 +187,7 @@ final class Engine {
             }
             boolean restoreAutoCommit = false;
             if (realAutoCommit) {
-                real.setAutoCommit(false);
+                realSetAutoCommit(false);
                 realAutoCommit = false;
                 restoreAutoCommit = kind == SQL;
             }
@@ -193,7 +200,7 @@ final class Engine {
                     // The database refused the begin: as without txguard, no transaction was started.
                     pop();
                     if (outer.restoreAutoCommit) {
-                        real.setAutoCommit(true);
+                        realSetAutoCommit(true);
                         realAutoCommit = true;
                     }
                     throw rejected;
@@ -210,9 +217,12 @@ final class Engine {
                         + scopes[0].beganAt() + "; without txguard the database receives the BEGIN itself");
             }
             plainBegin(kind, sql);
-        } else if (sqlKind == Sql.BEGIN_WITH_MODES) {
-            report(here, "nested begin with characteristics", "transaction characteristics in '" + sql
-                    + "' are ignored: a nested scope is a savepoint inside the transaction begun at " + scopes[0].beganAt());
+        } else {
+            if (sqlKind == Sql.BEGIN_WITH_MODES) {
+                report(here, "nested begin with characteristics", "transaction characteristics in '" + sql
+                        + "' are ignored: a nested scope is a savepoint inside the transaction begun at " + scopes[0].beganAt());
+            }
+            if (handedOut) setSavepoints();
         }
     }
 
@@ -239,7 +249,7 @@ final class Engine {
                     + s.rollbackOnlyReason + ". Roll it back, or end it with setAutoCommit(true).");
         }
         if (depth == 1) {
-            real.commit();
+            realCommit();
             transactionEnded();
             if (s.kind != API) endOutermost(s);
             return;
@@ -259,7 +269,7 @@ final class Engine {
         CallStack here = capture();
         if (here.closing) {
             returnToPool(); // rolled back; the pool's own rollback only matters if manual mode is its default
-            if (!realAutoCommit) real.rollback();
+            if (!realAutoCommit) realRollback();
             return;
         }
         reconcile(here);
@@ -279,7 +289,7 @@ final class Engine {
             return;
         }
         if (depth == 1) {
-            real.rollback();
+            realRollback();
             transactionEnded();
         } else if (s.savepoint != null) {
             rollbackToSavepoint(s);
@@ -304,8 +314,8 @@ final class Engine {
     /** setAutoCommit(true): ends the innermost scope; commits only when it is the outermost one. */
     private void restore() throws SQLException {
         if (depth == 0) {
-            if (pending && capture().closing) real.rollback(); // a pool resetting before it rolls back
-            real.setAutoCommit(true);
+            if (pending && capture().closing) realRollback(); // a pool resetting before it rolls back
+            realSetAutoCommit(true);
             realAutoCommit = true;
             transactionEnded();
             return;
@@ -313,9 +323,9 @@ final class Engine {
         if (depth == 1 && !pending && endedBeginStack == null && !observe) {
             // Nothing to lose and no ended scope to recognise: whoever restores, a pool or the owner, the
             // outcome is the same, so the stack is not walked (this is every DAO's commit-then-restore).
-            if (scopes[0].rollbackOnlyReason != null) real.rollback();
+            if (scopes[0].rollbackOnlyReason != null) realRollback();
             pop();
-            real.setAutoCommit(true);
+            realSetAutoCommit(true);
             realAutoCommit = true;
             transactionEnded();
             return;
@@ -323,7 +333,7 @@ final class Engine {
         CallStack here = capture();
         if (here.closing) {
             returnToPool();
-            real.setAutoCommit(true);
+            realSetAutoCommit(true);
             realAutoCommit = true;
             return;
         }
@@ -336,7 +346,7 @@ final class Engine {
                         + "; without txguard setAutoCommit(true) commits the whole transaction begun at " + scopes[0].beganAt());
             }
             pop();
-            real.setAutoCommit(true);
+            realSetAutoCommit(true);
             realAutoCommit = true;
             return;
         }
@@ -345,9 +355,9 @@ final class Engine {
             rememberEnded(s);
             return;
         }
-        if (s.rollbackOnlyReason != null) real.rollback();
+        if (s.rollbackOnlyReason != null) realRollback();
         pop();
-        real.setAutoCommit(true); // commits, as JDBC specifies
+        realSetAutoCommit(true); // commits, as JDBC specifies
         realAutoCommit = true;
         transactionEnded();
     }
@@ -504,7 +514,7 @@ final class Engine {
 
     Savepoint setSavepoint(String name) throws SQLException {
         beforeStatement(); // our savepoint must come first, so that rolling back the scope covers the app's
-        Savepoint sp = name == null ? real.setSavepoint() : real.setSavepoint(name);
+        Savepoint sp = realSetSavepoint(name);
         if (appSavepoints == null) appSavepoints = new ArrayList<>(4);
         appSavepoints.add(new AppSavepoint(sp, nextSavepointId));
         return sp;
@@ -512,7 +522,7 @@ final class Engine {
 
     void rollback(Savepoint savepoint) throws SQLException {
         if (depth > 1) reconcile(capture());
-        real.rollback(savepoint);
+        realRollback(savepoint);
         int index = indexOf(savepoint);
         if (index < 0) return;
         long since = appSavepoints.get(index).nextIdAtCreation;
@@ -521,6 +531,7 @@ final class Engine {
             if (scopes[i].savepoint != null && scopes[i].savepointId >= since) scopes[i].savepoint = null;
         }
         appSavepoints.subList(index + 1, appSavepoints.size()).clear();
+        if (handedOut && depth > 1 && !observe) setSavepoints();
     }
 
     void releaseSavepoint(Savepoint savepoint) throws SQLException {
@@ -536,8 +547,19 @@ final class Engine {
                 }
             }
         }
-        real.releaseSavepoint(savepoint);
+        realReleaseSavepoint(savepoint);
         if (index >= 0) appSavepoints.remove(index);
+    }
+
+    /** See {@link #handedOut}: from now on, and for the nested scopes open now, savepoints are set at once. */
+    void driverObjectsHandedOut() throws SQLException {
+        handedOut = true;
+        if (depth > 1 && !observe && scopes[depth - 1].rollbackOnlyReason == null) setSavepoints();
+    }
+
+    /** Under the agent, an unwrapped driver connection's own methods go to the database only while this is true. */
+    boolean isCallingReal() {
+        return callingReal > 0;
     }
 
     /** For tests: the scopes open now. */
@@ -572,12 +594,22 @@ final class Engine {
         if (certain || capture().closing) returnToPool();
     }
 
+    /** Rolls back what is open, then closes the real connection. */
     void close() throws SQLException {
-        if (real.isClosed()) return;
-        if (depth > 0) {
-            abandon("closed");
-        } else if (pending) {
-            real.rollback(); // no commit-on-close through txguard, whatever the driver would do
+        try {
+            if (real.isClosed()) return;
+            if (depth > 0) {
+                abandon("closed");
+            } else if (pending) {
+                realRollback(); // no commit-on-close through txguard, whatever the driver would do
+            }
+        } finally {
+            callingReal++;
+            try {
+                real.close();
+            } finally {
+                callingReal--;
+            }
         }
     }
 
@@ -593,11 +625,11 @@ final class Engine {
             LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + open + " open scope(s) and"
                     + " uncommitted work; the transaction begun at " + beganAt + " is rolled back");
         }
-        if (!realAutoCommit) real.rollback();
+        if (!realAutoCommit) realRollback();
         while (depth > 0) pop();
         transactionEnded();
         if (realAutoCommit != defaultAutoCommit) {
-            real.setAutoCommit(defaultAutoCommit);
+            realSetAutoCommit(defaultAutoCommit);
             realAutoCommit = defaultAutoCommit;
         }
     }
@@ -680,7 +712,7 @@ final class Engine {
     private void endOutermost(Scope s) throws SQLException {
         pop();
         if (s.restoreAutoCommit) {
-            real.setAutoCommit(true);
+            realSetAutoCommit(true);
             realAutoCommit = true;
         }
     }
@@ -738,7 +770,7 @@ final class Engine {
                 + cause.getMessage() + ")";
         transactionEnded();
         try {
-            real.rollback();
+            realRollback();
         } catch (SQLException ignored) {
             // the transaction is gone either way; the connection's own error surfaces on next use
         }
@@ -795,20 +827,20 @@ final class Engine {
             try (Statement s = real.createStatement()) {
                 s.execute(sql);
             }
-            realAutoCommit = real.getAutoCommit();
+            realAutoCommit = realGetAutoCommit();
         } else {
-            real.setAutoCommit(false);
+            realSetAutoCommit(false);
             realAutoCommit = false;
         }
     }
 
     private void plainCommit(int kind) throws SQLException {
-        if (kind == API) real.commit(); else executePlain("COMMIT");
+        if (kind == API) realCommit(); else executePlain("COMMIT");
         transactionEnded();
     }
 
     private void plainRollback(int kind) throws SQLException {
-        if (kind == API) real.rollback(); else executePlain("ROLLBACK");
+        if (kind == API) realRollback(); else executePlain("ROLLBACK");
         transactionEnded();
     }
 
@@ -816,7 +848,74 @@ final class Engine {
         try (Statement s = real.createStatement()) {
             s.execute(sql);
         }
-        realAutoCommit = real.getAutoCommit();
+        realAutoCommit = realGetAutoCommit();
+    }
+
+    // ---------------------------------------------------------------- the real connection's transaction methods
+    // Called only through these. While one runs, the agent lets an unwrapped driver connection's own methods
+    // through to the database; the application's calls of them come to this engine (UnwrappedConnections).
+
+    private boolean realGetAutoCommit() throws SQLException {
+        callingReal++;
+        try {
+            return real.getAutoCommit();
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private void realSetAutoCommit(boolean autoCommit) throws SQLException {
+        callingReal++;
+        try {
+            real.setAutoCommit(autoCommit);
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private void realCommit() throws SQLException {
+        callingReal++;
+        try {
+            real.commit();
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private void realRollback() throws SQLException {
+        callingReal++;
+        try {
+            real.rollback();
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private void realRollback(Savepoint savepoint) throws SQLException {
+        callingReal++;
+        try {
+            real.rollback(savepoint);
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private Savepoint realSetSavepoint(String name) throws SQLException {
+        callingReal++;
+        try {
+            return name == null ? real.setSavepoint() : real.setSavepoint(name);
+        } finally {
+            callingReal--;
+        }
+    }
+
+    private void realReleaseSavepoint(Savepoint savepoint) throws SQLException {
+        callingReal++;
+        try {
+            real.releaseSavepoint(savepoint);
+        } finally {
+            callingReal--;
+        }
     }
 
     // ---------------------------------------------------------------- reporting and the stack of scopes

@@ -133,6 +133,15 @@ public final class Guard {
     }
 
     /**
+     * For the agent's advice on the transaction methods of every connection class: the guarded connection
+     * that a call on this one must go to instead, because the application unwrapped it to the driver's own
+     * connection; null when the call goes on as written (nothing unwrapped, or the guard's engine calling).
+     */
+    public static Connection guardOfUnwrapped(Connection connection) {
+        return UnwrappedConnections.any ? UnwrappedConnections.guardToCall(connection) : null;
+    }
+
+    /**
      * The JVM-wide settings for the agent's instrumentation decisions; the defaults when they are invalid,
      * which is reported at start-up and at every connection, with what is allowed.
      */

@@ -891,7 +891,7 @@ abstract class MetaDataBase implements DatabaseMetaData {
 
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
-        return iface.isInstance(this) ? iface.cast(this) : delegate.unwrap(iface);
+        return iface.isInstance(this) ? iface.cast(this) : unwrapped(delegate.unwrap(iface));
     }
 
     @Override
@@ -908,6 +908,8 @@ abstract class MetaDataBase implements DatabaseMetaData {
     public boolean usesLocalFiles() throws SQLException {
         return delegate.usesLocalFiles();
     }
+
+    abstract <T> T unwrapped(T driverObject) throws SQLException;
 
     abstract ResultSet wrapResultSet(ResultSet resultSet) throws SQLException;
 

@@ -545,7 +545,7 @@ abstract class ResultSetBase implements ResultSet {
 
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
-        return iface.isInstance(this) ? iface.cast(this) : delegate.unwrap(iface);
+        return iface.isInstance(this) ? iface.cast(this) : unwrapped(delegate.unwrap(iface));
     }
 
     @Override
@@ -987,6 +987,8 @@ abstract class ResultSetBase implements ResultSet {
     public boolean wasNull() throws SQLException {
         return delegate.wasNull();
     }
+
+    abstract <T> T unwrapped(T driverObject) throws SQLException;
 
     abstract Statement guardedStatement(Statement statement) throws SQLException;
 }

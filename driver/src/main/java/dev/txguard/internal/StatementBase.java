@@ -291,8 +291,10 @@ abstract class StatementBase implements Statement {
 
     @Override
     public <T> T unwrap(Class<T> iface) throws SQLException {
-        return iface.isInstance(this) ? iface.cast(this) : delegate.unwrap(iface);
+        return iface.isInstance(this) ? iface.cast(this) : unwrapped(delegate.unwrap(iface));
     }
+
+    abstract <T> T unwrapped(T driverObject) throws SQLException;
 
     abstract ResultSet wrapResultSet(ResultSet resultSet) throws SQLException;
 

@@ -11,10 +11,41 @@ import java.sql.Statement;
 final class TxConnection extends ConnectionBase {
 
     final Engine engine;
+    /** The driver's own connections the application unwrapped this one to; null until it does. */
+    private java.util.List<java.sql.Connection> unwrapped;
 
     TxConnection(java.sql.Connection delegate, Engine engine) {
         super(delegate);
         this.engine = engine;
+    }
+
+    @Override
+    <T> T unwrapped(T driverObject) throws SQLException {
+        return handedOut(driverObject);
+    }
+
+    /**
+     * One of the driver's own objects reached the application (unwrap, here or on a statement, result set or
+     * metadata): through it, its connection can be called without this guard. Under the agent such calls come
+     * back here (UnwrappedConnections); statements it runs are covered by the engine's savepoints.
+     */
+    <T> T handedOut(T driverObject) throws SQLException {
+        java.sql.Connection driverConnection =
+                driverObject instanceof java.sql.Connection ? (java.sql.Connection) driverObject : delegate;
+        if (unwrapped == null) unwrapped = new java.util.ArrayList<>(2);
+        if (!isUnwrapped(driverConnection)) {
+            unwrapped.add(driverConnection);
+            UnwrappedConnections.register(driverConnection, this);
+        }
+        engine.driverObjectsHandedOut();
+        return driverObject;
+    }
+
+    private boolean isUnwrapped(java.sql.Connection driverConnection) {
+        for (java.sql.Connection known : unwrapped) {
+            if (known == driverConnection) return true;
+        }
+        return false;
     }
 
     @Override
@@ -102,7 +133,9 @@ final class TxConnection extends ConnectionBase {
         try {
             engine.close();
         } finally {
-            delegate.close();
+            if (unwrapped != null) {
+                for (java.sql.Connection driverConnection : unwrapped) UnwrappedConnections.unregister(driverConnection);
+            }
         }
     }
 

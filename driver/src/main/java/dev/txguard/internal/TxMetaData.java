@@ -23,4 +23,9 @@ final class TxMetaData extends MetaDataBase {
     Connection guardedConnection() {
         return connection;
     }
+
+    @Override
+    <T> T unwrapped(T driverObject) throws java.sql.SQLException {
+        return connection.handedOut(driverObject);
+    }
 }

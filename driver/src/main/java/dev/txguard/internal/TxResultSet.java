@@ -22,4 +22,9 @@ final class TxResultSet extends ResultSetBase {
         if (statement != null || raw == null) return statement;
         return new TxStatement(connection, raw);
     }
+
+    @Override
+    <T> T unwrapped(T driverObject) throws java.sql.SQLException {
+        return connection.handedOut(driverObject);
+    }
 }

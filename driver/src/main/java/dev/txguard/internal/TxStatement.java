@@ -224,4 +224,9 @@ class TxStatement extends StatementBase {
     final Connection guardedConnection() {
         return connection;
     }
+
+    @Override
+    final <T> T unwrapped(T driverObject) throws java.sql.SQLException {
+        return connection.handedOut(driverObject);
+    }
 }

@@ -37,6 +37,7 @@ public final class BankApp {
             System.out.println("transfer: " + bank.transferWithFailingAudit());
             System.out.println("checkout: " + bank.wireInsideCheckout());
             System.out.println("queued: " + bank.queueWireForLater());
+            System.out.println("refund: " + bank.refundWithFeeThroughTheDriver());
             System.out.println("connection: " + bank.connectionClass());
         } finally {
             if (dataSource instanceof HikariDataSource) ((HikariDataSource) dataSource).close();

@@ -60,6 +60,23 @@ public final class LegacyBank {
         }
     }
 
+    /** A refund whose fee is charged by code that unwraps to the driver's own connection; then the refund is cancelled. */
+    public String refundWithFeeThroughTheDriver() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                new AccountDao().credit(c, "alice", 300);
+                new VendorFeeDao().charge(c, "alice", 25);
+                throw new IllegalStateException("the refund was cancelled");
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                return "refund failed and was rolled back: " + e.getMessage();
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
     /** A wire queued by code that forgets to commit it. */
     public String queueWireForLater() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
