@@ -63,6 +63,8 @@ final class Engine {
         private int position;
         /** For an outermost SQL scope: JDBC autocommit was on before the begin and comes back at its end. */
         boolean restoreAutoCommit;
+        /** Its place in the stack of scopes, which names its savepoint. */
+        int index;
         /** Its savepoint's name once it has run a statement; null before, and for the outermost scope. */
         String savepoint;
         long savepointId;
@@ -130,6 +132,9 @@ final class Engine {
     private int endedOwnerIndex;
     /** Sends txguard's own SAVEPOINT statements, so that spies such as P6Spy see what the database receives. */
     private Statement savepointStatement;
+    /** See savepointSqlAt; empty until a nested scope sets a savepoint. */
+    private String[][] savepointSql = NO_SAVEPOINT_SQL;
+    private static final String[][] NO_SAVEPOINT_SQL = new String[0][];
     /** A call of the real connection's transaction methods is running (see realCommit and the others). */
     private int callingReal;
     /**
@@ -388,9 +393,9 @@ final class Engine {
             Scope scope = scopes[i];
             if (scope.savepoint != null) continue;
             scope.savepointId = nextSavepointId++;
-            String name = "txguard_" + scope.savepointId;
-            sendSavepointSql(dialect.setSavepointSql(name));
-            scope.savepoint = name;
+            String[] sql = savepointSqlAt(i);
+            sendSavepointSql(sql[SET]);
+            scope.savepoint = sql[NAME];
         }
     }
 
@@ -722,9 +727,10 @@ final class Engine {
         String sp = s.savepoint;
         if (sp == null) return;
         s.savepoint = null;
+        String[] sql = savepointSqlAt(s.index);
         try {
-            if (rollBackFirst) sendSavepointSql(dialect.rollbackToSavepointSql(sp));
-            sendSavepointSql(dialect.releaseSavepointSql(sp));
+            if (rollBackFirst) sendSavepointSql(sql[ROLLBACK_TO]);
+            sendSavepointSql(sql[RELEASE]);
         } catch (SQLException e) {
             if (isMissingSavepoint(e) && !rollBackFirst && !dialect.errorAbortsTransaction) {
                 // Already released: resynchronise. (On PostgreSQL the failed RELEASE has aborted the
@@ -736,8 +742,8 @@ final class Engine {
             if (!rollBackFirst && "25P02".equals(e.getSQLState())) {
                 // PostgreSQL aborted the transaction on an error in this scope, and nobody rolled the scope
                 // back: the only way to make the connection usable is to undo the scope, as Django does.
-                sendSavepointSql(dialect.rollbackToSavepointSql(sp));
-                sendSavepointSql(dialect.releaseSavepointSql(sp));
+                sendSavepointSql(sql[ROLLBACK_TO]);
+                sendSavepointSql(sql[RELEASE]);
                 LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + s.beganAt() + " ended after a failed"
                         + " statement left the transaction aborted; rolled back to its savepoint");
                 return;
@@ -748,7 +754,7 @@ final class Engine {
 
     private void rollbackToSavepoint(Scope s) throws SQLException {
         try {
-            sendSavepointSql(dialect.rollbackToSavepointSql(s.savepoint));
+            sendSavepointSql(savepointSqlAt(s.index)[ROLLBACK_TO]);
         } catch (SQLException e) {
             if (isMissingSavepoint(e)) checkTransactionSurvived(s, e);
             throw e;
@@ -779,6 +785,29 @@ final class Engine {
             scopes[i].rollbackOnlyReason = reason;
         }
         LOG.log(Level.WARNING, () -> "txguard: " + reason + "; all " + depth + " open scopes are rollback-only");
+    }
+
+    private static final int NAME = 0;
+    private static final int SET = 1;
+    private static final int ROLLBACK_TO = 2;
+    private static final int RELEASE = 3;
+
+    /**
+     * The savepoint statements of the scope at an index, made once per connection: a scope's savepoint is
+     * named after its place (txguard_1, txguard_2, ...), which no other open scope holds. The same text every
+     * time lets the database reuse its parse (H2 caches it, where a new name each time would also push the
+     * application's own statements out of that cache), and allocates nothing.
+     */
+    private String[] savepointSqlAt(int index) {
+        if (index >= savepointSql.length) savepointSql = java.util.Arrays.copyOf(savepointSql, Math.max(4, index * 2));
+        String[] sql = savepointSql[index];
+        if (sql == null) {
+            String name = "txguard_" + index;
+            sql = new String[] {name, dialect.setSavepointSql(name), dialect.rollbackToSavepointSql(name),
+                dialect.releaseSavepointSql(name)};
+            savepointSql[index] = sql;
+        }
+        return sql;
     }
 
     private void sendSavepointSql(String sql) throws SQLException {
@@ -940,6 +969,7 @@ final class Engine {
 
     private Scope push(Scope s) {
         if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
+        s.index = depth;
         scopes[depth++] = s;
         if (depth == 1 && trackOpenTransactions) OPEN_ON_THREAD.get().add(this);
         return s;

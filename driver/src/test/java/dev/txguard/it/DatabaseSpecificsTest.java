@@ -223,13 +223,13 @@ class DatabaseSpecificsTest {
 
     @ParameterizedTest
     @EnumSource(Database.class)
-    void savepointsTheDatabaseReceived_areUniquePerConnection(Database database) throws Exception {
+    void savepointNamesReusedByLaterScopes_leaveTheApplicationsSavepointIntact(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
             Connection c = db.guarded();
             c.setAutoCommit(false);
             Savepoint appOwn = c.setSavepoint("txg_app");
-            for (int i = 0; i < 5; i++) dao.saveClassic(c, 10 + i); // txguard_1..5, never reused by depth
+            for (int i = 0; i < 5; i++) dao.saveClassic(c, 10 + i); // each sets and releases txguard_1
             c.rollback(appOwn);
             c.commit();
             c.setAutoCommit(true);
