@@ -36,11 +36,28 @@ final class CallStack {
     private static final int CLOSING_REACH = 4;
 
     /**
-     * Told how many frames a walk usually takes (txguard's own and a pool's frames on top, then the
-     * application's), so that it fetches them from the VM in one batch rather than several.
+     * Walkers told different depths (4, 8, ... 128 frames). The VM hands a walk its frames in batches, the
+     * first as large as the walker's estimate; a walk that needs a few more pays for a whole second batch
+     * (up to 32 frames), and one that needs fewer pays for frames it never reads, each about a tenth of a
+     * microsecond. So each walk asks for what the last one read (txguard's frames, a pool's, the
+     * application's), plus the walk's own.
      */
-    private static final StackWalker WALKER = StackWalker.getInstance(
-            java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), BEGIN_WALK + 8);
+    private static final StackWalker[] WALKERS = new StackWalker[32];
+
+    static {
+        for (int i = 0; i < WALKERS.length; i++) {
+            WALKERS[i] = StackWalker.getInstance(java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 4 * (i + 1));
+        }
+    }
+
+    /** Frames the last walk read, on any thread: a hint, read and written without synchronisation. */
+    private static int framesLastRead = BEGIN_WALK + 4;
+    /** Frames of a batch the walk itself takes, beyond those it hands out. */
+    private static final int WALK_OVERHEAD = 4;
+
+    private static StackWalker walkerFor(int frames) {
+        return WALKERS[Math.min(WALKERS.length, (frames + WALK_OVERHEAD + 3) / 4) - 1];
+    }
 
     private static final String[] TRANSPARENT_PREFIXES = {
         "dev.txguard.internal.", "dev.txguard.TxGuard",
@@ -147,17 +164,19 @@ final class CallStack {
     }
 
     private static CallStack walk(MethodPattern[] helpers, int limit) {
-        return WALKER.walk(stream -> {
+        return walkerFor(framesLastRead).walk(stream -> {
             List<StackWalker.StackFrame> kept = new ArrayList<>(Math.min(limit, 64));
             boolean closing = false;
             int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
             boolean complete = true;
+            int read = 0;
             for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext(); ) {
                 if (kept.size() == limit) {
                     complete = false;
                     break;
                 }
                 StackWalker.StackFrame f = it.next();
+                read++;
                 String cls = f.getClassName();
                 boolean ours = cls.startsWith("dev.txguard.internal.");
                 if (callerSeen == 0 && !ours) {
@@ -172,6 +191,7 @@ final class CallStack {
                 }
                 if (!isTransparent(f, cls, helpers)) kept.add(f);
             }
+            framesLastRead = read;
             return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
                     callerSeen == 1);
         });
