@@ -50,6 +50,15 @@ final class JdbcCallSites {
     private JdbcCallSites() {}
 
     /**
+     * A driver's connection class or interface, by the name every driver gives it (PgConnection, PGConnection,
+     * JdbcConnection, OracleConnection, MariaDB's Connection): a session class inside a database engine with
+     * methods of the same shape (H2's SessionLocal.setAutoCommit) is not a JDBC call site.
+     */
+    private static boolean isConnectionClass(String internalName) {
+        return internalName.endsWith("Connection") && !internalName.startsWith("java/");
+    }
+
+    /**
      * The class last read on this thread: the matcher reads it, then the transformer asks again for it. Its
      * loader is held weakly, so that a thread does not keep an undeployed application's loader alive.
      */
@@ -90,7 +99,7 @@ final class JdbcCallSites {
                                                 boolean isInterface) {
                         if (!CANNOT_CALL_BACK.contains(owner)) found.mayRunApplicationCode.add(method);
                         if (owner.startsWith("java/sql/") ? EVENTS.contains(called)
-                                : TRANSACTION_METHODS.contains(called + calledDescriptor)) {
+                                : isConnectionClass(owner) && TRANSACTION_METHODS.contains(called + calledDescriptor)) {
                             found.callingJdbc.add(method);
                         }
                     }

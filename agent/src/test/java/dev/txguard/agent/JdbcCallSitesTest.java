@@ -38,6 +38,21 @@ class JdbcCallSitesTest {
         void runsSomethingItWasGiven(Runnable work) {
             work.run();
         }
+
+        /** Legacy code written against the driver's own class (an unwrapped connection). */
+        void commitsOnTheDriversClass(org.h2.jdbc.JdbcConnection c) throws SQLException {
+            c.commit();
+        }
+
+        /** A database engine's session has methods of the same shape: not JDBC. */
+        void switchesASession(EngineSession session) {
+            session.setAutoCommit(false);
+        }
+    }
+
+    @SuppressWarnings("unused")
+    static final class EngineSession {
+        void setAutoCommit(boolean autoCommit) {}
     }
 
     @Test
@@ -47,10 +62,12 @@ class JdbcCallSitesTest {
         try (InputStream in = Sample.class.getResourceAsStream("JdbcCallSitesTest$Sample.class")) {
             sites = JdbcCallSites.of(in.readAllBytes());
         }
-        assertEquals(Set.of("begins(Ljava/sql/Connection;)V"), sites.callingJdbc);
+        assertEquals(Set.of("begins(Ljava/sql/Connection;)V", "commitsOnTheDriversClass(Lorg/h2/jdbc/JdbcConnection;)V"),
+                sites.callingJdbc);
         Set<String> names = new java.util.TreeSet<>();
         for (String m : sites.mayRunApplicationCode) names.add(m.substring(0, m.indexOf('(')));
         // the lambda's body multiplies only: it is not instrumented, and creating it runs nothing
-        assertEquals(Set.of("begins", "callsADao", "runsSomethingItWasGiven", "<init>"), names);
+        assertEquals(Set.of("begins", "callsADao", "runsSomethingItWasGiven", "commitsOnTheDriversClass",
+                "switchesASession", "<init>"), names);
     }
 }

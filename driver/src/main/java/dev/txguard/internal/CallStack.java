@@ -96,8 +96,14 @@ final class CallStack {
      * (Activations) instead, copied top first at the capture, less the helpers' (as frames of helpers
      * are left out of a walk). An activation is known by its id and its place from the bottom of the
      * thread's activations, where it stays while it runs: exact, and cheap.
+     *
+     * A begin keeps its capture, so it copies them. Other events use their capture only while they are
+     * handled, when every activation below the event's caller is still running, so without helpers to
+     * leave out they read the thread's activations in place (ids null): nothing is copied at any depth.
      */
     private final Activations.Stack live;
+    /** For a capture read in place: the thread's activations at the capture. */
+    private final int liveSize;
     private final long[] ids;
     /** Each copied activation's place, from the bottom of the thread's activations. */
     private final int[] places;
@@ -113,19 +119,29 @@ final class CallStack {
         this.closing = closing;
         this.fromPool = fromPool;
         this.live = null;
+        this.liveSize = 0;
         this.ids = null;
         this.places = null;
         this.types = null;
         this.methods = null;
     }
 
-    private CallStack(Activations.Stack live, MethodPattern[] helpers) {
+    private CallStack(Activations.Stack live, MethodPattern[] helpers, boolean kept) {
         this.helpers = helpers;
         this.live = live;
         this.complete = true;
         this.closing = live.closingWithin(CLOSING_REACH);
         this.fromPool = live.inPool();
         int size = live.size;
+        this.liveSize = size;
+        if (!kept && helpers.length == 0) {
+            this.count = size;
+            this.ids = null;
+            this.places = null;
+            this.types = null;
+            this.methods = null;
+            return;
+        }
         long[] ids = new long[size];
         int[] places = new int[size];
         String[] types = new String[size];
@@ -148,18 +164,19 @@ final class CallStack {
 
     /** For a begin: deep enough to recognise it later, and to find the frames its scope passes to. */
     static CallStack captureBegin(MethodPattern[] helpers) {
-        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers, true);
         return walk(helpers, BEGIN_WALK);
     }
 
+    /** For any other event: used only while the event is handled. */
     static CallStack capture(MethodPattern[] helpers) {
-        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers, false);
         return walk(helpers, EVENT_WALK);
     }
 
     /** The whole stack at once: for durable checks, which must see a durable method however deep it is. */
     static CallStack captureWhole(MethodPattern[] helpers) {
-        if (Activations.enabled) return new CallStack(Activations.current(), helpers);
+        if (Activations.enabled) return new CallStack(Activations.current(), helpers, true);
         return walk(helpers, Integer.MAX_VALUE);
     }
 
@@ -246,8 +263,12 @@ final class CallStack {
         if (index < 0 || index >= then.count) return -1;
         if (live != null) {
             if (then.live != live) return -1; // begun on another thread
-            int place = then.places[index];
-            long id = then.ids[index];
+            int place = then.placeOf(index);
+            long id = then.idOf(index);
+            if (ids == null) {
+                int p = liveSize - 1 - place;
+                return p >= 0 && p < count && live.ids[place] == id ? p : -1;
+            }
             for (int p = 0; p < count; p++) {
                 if (places[p] == place) return ids[p] == id ? p : -1;
                 if (places[p] < place) return -1;
@@ -258,6 +279,14 @@ final class CallStack {
             if (sameActivation(then, index, p)) return p;
         }
         return -1;
+    }
+
+    private int placeOf(int position) {
+        return ids == null ? liveSize - 1 - position : places[position];
+    }
+
+    private long idOf(int position) {
+        return ids == null ? live.ids[liveSize - 1 - position] : ids[position];
     }
 
     /** Whether the caller of this moment is the activation at {@code index} of {@code then}. */
@@ -305,11 +334,13 @@ final class CallStack {
     }
 
     private String className(int position) {
-        return live == null ? frames[position].getClassName() : types[position];
+        if (live == null) return frames[position].getClassName();
+        return ids == null ? live.types[liveSize - 1 - position] : types[position];
     }
 
     private String methodName(int position) {
-        return live == null ? frames[position].getMethodName() : methods[position];
+        if (live == null) return frames[position].getMethodName();
+        return ids == null ? live.methods[liveSize - 1 - position] : methods[position];
     }
 
     String method(int position) {
