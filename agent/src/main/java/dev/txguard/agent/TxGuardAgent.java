@@ -76,6 +76,7 @@ public final class TxGuardAgent {
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
                 .type(concrete("javax.sql.PooledConnection"))
                 .transform(advice(named("getConnection").and(takesArguments(0))))
+                .transform((typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection()))
                 .type(concrete(Connection.class.getName()))
                 .transform(unwrappedCalls());
         String problem = Guard.configurationProblem();
@@ -187,8 +188,10 @@ public final class TxGuardAgent {
                 .advice(concreteMethod("commit"), advice + "$Commit")
                 .advice(concreteMethod("rollback"), advice + "$Rollback")
                 .advice(concreteMethod("rollback", java.sql.Savepoint.class), advice + "$RollbackToSavepoint")
-                .advice(concreteMethod("setSavepoint"), advice + "$SetSavepoint")
-                .advice(concreteMethod("setSavepoint", String.class), advice + "$SetNamedSavepoint")
+                // the advice hands back java.sql.Savepoint: a covariant override is reached through its bridge
+                .advice(concreteMethod("setSavepoint").and(returns(named("java.sql.Savepoint"))), advice + "$SetSavepoint")
+                .advice(concreteMethod("setSavepoint", String.class).and(returns(named("java.sql.Savepoint"))),
+                        advice + "$SetNamedSavepoint")
                 .advice(concreteMethod("releaseSavepoint", java.sql.Savepoint.class), advice + "$ReleaseSavepoint")
                 .advice(concreteMethod("close"), advice + "$Close");
     }

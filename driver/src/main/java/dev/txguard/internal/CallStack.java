@@ -181,7 +181,8 @@ final class CallStack {
     }
 
     private static CallStack walk(MethodPattern[] helpers, int limit) {
-        return walkerFor(framesLastRead).walk(stream -> {
+        boolean whole = limit == Integer.MAX_VALUE;
+        return walkerFor(whole ? Integer.MAX_VALUE / 2 : framesLastRead).walk(stream -> {
             List<StackWalker.StackFrame> kept = new ArrayList<>(Math.min(limit, 64));
             boolean closing = false;
             int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
@@ -208,7 +209,7 @@ final class CallStack {
                 }
                 if (!isTransparent(f, cls, helpers)) kept.add(f);
             }
-            framesLastRead = read;
+            if (!whole) framesLastRead = read; // a durable check's whole walk says nothing of the next walk
             return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
                     callerSeen == 1);
         });

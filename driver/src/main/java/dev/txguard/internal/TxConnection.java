@@ -134,7 +134,7 @@ final class TxConnection extends ConnectionBase {
             engine.close();
         } finally {
             if (unwrapped != null) {
-                for (java.sql.Connection driverConnection : unwrapped) UnwrappedConnections.unregister(driverConnection);
+                for (java.sql.Connection driverConnection : unwrapped) UnwrappedConnections.unregister(driverConnection, this);
             }
         }
     }

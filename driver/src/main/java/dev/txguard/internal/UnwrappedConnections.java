@@ -51,8 +51,9 @@ final class UnwrappedConnections {
         return UNWRAPPED_CLASS.get(type)[0];
     }
 
-    static void unregister(Connection driverConnection) {
-        GUARDS.remove(new Key(driverConnection, null));
+    /** Unless another guard took the driver connection over since (a pooled physical connection's next handle). */
+    static void unregister(Connection driverConnection, TxConnection guard) {
+        GUARDS.computeIfPresent(new Key(driverConnection, null), (key, ref) -> ref.get() == guard ? null : ref);
     }
 
     /** The guard an application's call on this driver connection goes to; null when it goes to the database. */

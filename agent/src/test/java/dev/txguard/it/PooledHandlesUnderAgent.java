@@ -1,0 +1,60 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.txguard.internal.EngineProbe;
+import java.sql.Connection;
+import javax.sql.ConnectionPoolDataSource;
+import javax.sql.PooledConnection;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Under the agent, the handle an application server takes from a {@code PooledConnection} (through the
+ * interface, as servers call it) is guarded on every database, MariaDB's included, whose
+ * {@code getConnection()} returns its own connection class and is reached through a compiler-written bridge.
+ */
+class PooledHandlesUnderAgent {
+
+    @BeforeAll
+    static void underTheAgent() {
+        assertTrue(EngineProbe.activationsReported(), "this class must run in a JVM started with the txguard agent");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aHandlesNestedDaoCommit_onlyEndsItsScope(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            PooledConnection pooled = source(database, db.rawUrl).getPooledConnection();
+            try (Connection handle = pooled.getConnection()) {
+                handle.setAutoCommit(false);
+                db.insert(handle, 1);
+                new Legacy.Dao(db.table).saveClassic(handle, 2);
+                db.assertCommitted(); // unguarded, the DAO's commit would have committed 1 and 2
+                handle.rollback();
+                handle.setAutoCommit(true);
+                db.assertCommitted();
+            } finally {
+                pooled.close();
+            }
+        }
+    }
+
+    private static ConnectionPoolDataSource source(Database database, String url) throws Exception {
+        switch (database) {
+            case H2: {
+                org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+                h2.setURL(url);
+                return h2;
+            }
+            case POSTGRESQL: {
+                org.postgresql.ds.PGConnectionPoolDataSource pg = new org.postgresql.ds.PGConnectionPoolDataSource();
+                pg.setURL(url);
+                return pg;
+            }
+            default:
+                return new org.mariadb.jdbc.MariaDbDataSource(url);
+        }
+    }
+}
