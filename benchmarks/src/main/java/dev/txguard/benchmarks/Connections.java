@@ -22,7 +22,7 @@ final class Connections {
     static final String TXGUARD = "txguard";
     /** The raw URL in a JVM started with -javaagent:txguard-agent.jar (see Main). */
     static final String AGENT = "agent";
-    /** The same with txguard.boundaries=activations: scope owners from instrumented activations. */
+    /** The same with the agent argument application=dev.txguard.benchmarks.*: scope owners from instrumented activations. */
     static final String AGENT_ACTIVATIONS = "agent-activations";
     static final String P6SPY = "p6spy";
     static final String DATASOURCE_PROXY = "datasource-proxy";

@@ -35,7 +35,7 @@ public class NestedScopes {
     /** Legacy code (an inner begin/commit/restore) through txguard. */
     static final String TXGUARD = "txguard";
     static final String TXGUARD_EMPTY = "txguard-empty-inner";
-    /** The same legacy code, in a JVM with the agent and txguard.boundaries=activations (see Main). */
+    /** The same legacy code, in a JVM with the agent and the benchmarks named as the application (see Main). */
     static final String ACTIVATIONS = "txguard-activations";
     static final String ACTIVATIONS_EMPTY = "txguard-activations-empty-inner";
     static final String SPRING = "spring-nested";
