@@ -36,27 +36,36 @@ final class CallStack {
     private static final int CLOSING_REACH = 4;
 
     /**
-     * Walkers told different depths (4, 8, ... 128 frames). The VM hands a walk its frames in batches, the
-     * first as large as the walker's estimate; a walk that needs a few more pays for a whole second batch
-     * (up to 32 frames), and one that needs fewer pays for frames it never reads, each about a tenth of a
-     * microsecond. So each walk asks for what the last one read (txguard's frames, a pool's, the
-     * application's), plus the walk's own.
+     * Walkers told different depths (1 to 128 frames). The VM hands a walk its frames in batches, the first
+     * as large as the walker's estimate, and resolves the method of every frame it puts in a batch: about a
+     * tenth of a microsecond each on JDK 17, read or not. A walk that needs one frame more than its first
+     * batch holds pays for a whole second batch (1.5 to 3 us on JDK 17). So each kind of walk asks for what
+     * the last walk of its kind read (txguard's frames, a pool's, the application's), plus the batch's own
+     * slots and one frame of slack: a begin and another event, or two events through different wrappers,
+     * read different numbers of txguard's frames.
      */
-    private static final StackWalker[] WALKERS = new StackWalker[32];
+    private static final StackWalker[] WALKERS = new StackWalker[128];
 
     static {
         for (int i = 0; i < WALKERS.length; i++) {
-            WALKERS[i] = StackWalker.getInstance(java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), 4 * (i + 1));
+            // SHOW_REFLECT_FRAMES: the JDK's reflection frames are pass-through here anyway, and without the
+            // option the JDK tests every frame's class for them, which cost a third of a walk on JDK 17.
+            WALKERS[i] = StackWalker.getInstance(java.util.Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE,
+                    StackWalker.Option.SHOW_REFLECT_FRAMES), i + 1);
         }
     }
 
-    /** Frames the last walk read, on any thread: a hint, read and written without synchronisation. */
-    private static int framesLastRead = BEGIN_WALK + 4;
-    /** Frames of a batch the walk itself takes, beyond those it hands out. */
-    private static final int WALK_OVERHEAD = 4;
+    /** Frames the last begin's walk, and the last other event's, read: hints, on any thread, unsynchronised. */
+    private static int beginFramesRead = BEGIN_WALK + 4;
+    private static int eventFramesRead = EVENT_WALK + 4;
+    /** Slots of a first batch the walk itself takes (JDK 17), and the slack for a frame more than last time. */
+    private static final int WALK_OVERHEAD = 3 + 1;
+
+    /** A walk's limit that keeps every application frame. */
+    private static final int WHOLE = Integer.MAX_VALUE;
 
     private static StackWalker walkerFor(int frames) {
-        return WALKERS[Math.min(WALKERS.length, (frames + WALK_OVERHEAD + 3) / 4) - 1];
+        return WALKERS[Math.min(Math.min(frames, WALKERS.length) + WALK_OVERHEAD, WALKERS.length) - 1];
     }
 
     private static final String[] TRANSPARENT_PREFIXES = {
@@ -70,6 +79,34 @@ final class CallStack {
     private static final String[] POOL_PREFIXES = {
         "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
         "com.alibaba.druid.pool.", "oracle.ucp.",
+    };
+
+    /** What a frame's class is to a walk: bits of {@link #KINDS}. */
+    private static final int OURS = 1;
+    /** Its frames pass a call along (see the class comment); OURS is one of them. */
+    private static final int PASS_THROUGH = 2;
+    /** A pool's own code, not its connection proxy. */
+    private static final int POOL_CODE = 4;
+    /** A connection class, not a dynamic proxy (see {@link #closing}). */
+    private static final int CONNECTION = 8;
+
+    /**
+     * Each class's kind, worked out once: matching a class name against the prefixes above on every frame of
+     * every walk cost more than a tenth of the walk. (Whether a driver class was unwrapped changes while the
+     * JVM runs, and helpers match methods, so those two are checked on each frame.)
+     */
+    private static final ClassValue<Integer> KINDS = new ClassValue<>() {
+        @Override
+        protected Integer computeValue(Class<?> type) {
+            String name = type.getName();
+            boolean connection = Connection.class.isAssignableFrom(type);
+            int kind = 0;
+            if (name.startsWith("dev.txguard.internal.")) kind |= OURS;
+            if (startsWithAny(name, TRANSPARENT_PREFIXES) || InvocationHandler.class.isAssignableFrom(type)) kind |= PASS_THROUGH;
+            if (startsWithAny(name, POOL_PREFIXES) && !connection) kind |= POOL_CODE;
+            if (connection && !java.lang.reflect.Proxy.isProxyClass(type)) kind |= CONNECTION;
+            return kind; // boxed from Integer's cache of small values
+        }
     };
 
     private final MethodPattern[] helpers;
@@ -162,57 +199,67 @@ final class CallStack {
         this.methods = methods;
     }
 
+    /*
+     * The capture methods below walk the stack themselves, reading the frames in a lambda that runs above
+     * the walk's starting point: every frame of txguard between the application and the walk is one more
+     * frame the VM resolves for the walker (about a tenth of a microsecond on JDK 17), so the engine calls
+     * them straight from its event methods, and the wrappers call those straight from the JDBC method.
+     */
+
     /** For a begin: deep enough to recognise it later, and to find the frames its scope passes to. */
-    static CallStack captureBegin(MethodPattern[] helpers) {
+    static CallStack captureBegin(Config config) {
+        MethodPattern[] helpers = config.helpers;
         if (Activations.enabled) return new CallStack(Activations.current(), helpers, true);
-        return walk(helpers, BEGIN_WALK);
+        if (config.checksDurability()) return walkerFor(WHOLE).walk(frames -> read(frames, helpers, WHOLE));
+        return walkerFor(beginFramesRead).walk(frames -> read(frames, helpers, BEGIN_WALK));
     }
 
     /** For any other event: used only while the event is handled. */
-    static CallStack capture(MethodPattern[] helpers) {
+    static CallStack capture(Config config) {
+        MethodPattern[] helpers = config.helpers;
         if (Activations.enabled) return new CallStack(Activations.current(), helpers, false);
-        return walk(helpers, EVENT_WALK);
+        if (config.checksDurability()) return walkerFor(WHOLE).walk(frames -> read(frames, helpers, WHOLE));
+        return walkerFor(eventFramesRead).walk(frames -> read(frames, helpers, EVENT_WALK));
     }
 
     /** The whole stack at once: for durable checks, which must see a durable method however deep it is. */
     static CallStack captureWhole(MethodPattern[] helpers) {
         if (Activations.enabled) return new CallStack(Activations.current(), helpers, true);
-        return walk(helpers, Integer.MAX_VALUE);
+        return walkerFor(WHOLE).walk(frames -> read(frames, helpers, WHOLE));
     }
 
+    /** Walks again from the top, deeper: see {@link #has}. */
     private static CallStack walk(MethodPattern[] helpers, int limit) {
-        boolean whole = limit == Integer.MAX_VALUE;
-        return walkerFor(whole ? Integer.MAX_VALUE / 2 : framesLastRead).walk(stream -> {
-            List<StackWalker.StackFrame> kept = new ArrayList<>(Math.min(limit, 64));
-            boolean closing = false;
-            int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
-            boolean complete = true;
-            int read = 0;
-            for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext(); ) {
-                if (kept.size() == limit) {
-                    complete = false;
-                    break;
-                }
-                StackWalker.StackFrame f = it.next();
-                read++;
-                String cls = f.getClassName();
-                boolean ours = cls.startsWith("dev.txguard.internal.");
-                if (callerSeen == 0 && !ours) {
-                    callerSeen = startsWithAny(cls, POOL_PREFIXES)
-                            && !Connection.class.isAssignableFrom(f.getDeclaringClass()) ? 1 : 2;
-                }
-                if (!closing && !ours && kept.size() <= CLOSING_REACH
-                        && Connection.class.isAssignableFrom(f.getDeclaringClass())
-                        && !java.lang.reflect.Proxy.isProxyClass(f.getDeclaringClass())
-                        && f.getMethodName().equals("close")) {
-                    closing = true;
-                }
-                if (!isTransparent(f, cls, helpers)) kept.add(f);
+        return walkerFor(limit).walk(frames -> read(frames, helpers, limit));
+    }
+
+    /** Keeps up to {@code limit} application frames ({@link #WHOLE}: all of them). */
+    private static CallStack read(java.util.stream.Stream<StackWalker.StackFrame> stream, MethodPattern[] helpers,
+                                  int limit) {
+        List<StackWalker.StackFrame> kept = new ArrayList<>(Math.min(limit, 64));
+        boolean closing = false;
+        int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
+        boolean complete = true;
+        int read = 0;
+        for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext(); ) {
+            if (kept.size() == limit) {
+                complete = false;
+                break;
             }
-            if (!whole) framesLastRead = read; // a durable check's whole walk says nothing of the next walk
-            return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
-                    callerSeen == 1);
-        });
+            StackWalker.StackFrame f = it.next();
+            read++;
+            int kind = KINDS.get(f.getDeclaringClass());
+            if ((kind & OURS) != 0) continue;
+            if (callerSeen == 0) callerSeen = (kind & POOL_CODE) != 0 ? 1 : 2;
+            if (!closing && (kind & CONNECTION) != 0 && kept.size() <= CLOSING_REACH && f.getMethodName().equals("close")) {
+                closing = true;
+            }
+            if (!isTransparent(f, kind, helpers)) kept.add(f);
+        }
+        // Only a begin's and an event's first walk tell the next one of their kind what to expect.
+        if (limit == BEGIN_WALK) beginFramesRead = read; else if (limit == EVENT_WALK) eventFramesRead = read;
+        return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
+                callerSeen == 1);
     }
 
     /** Classes whose frames pass a call along (the JDK's, txguard's, pools' and spies'). */
@@ -231,11 +278,10 @@ final class CallStack {
         return false;
     }
 
-    private static boolean isTransparent(StackWalker.StackFrame f, String cls, MethodPattern[] helpers) {
-        if (startsWithAny(cls, TRANSPARENT_PREFIXES)) return true;
-        if (InvocationHandler.class.isAssignableFrom(f.getDeclaringClass())) return true;
+    private static boolean isTransparent(StackWalker.StackFrame f, int kind, MethodPattern[] helpers) {
+        if ((kind & PASS_THROUGH) != 0) return true;
         if (UnwrappedConnections.any && UnwrappedConnections.isDriverClass(f.getDeclaringClass())) return true;
-        return helpers.length > 0 && MethodPattern.anyMatches(helpers, cls, f.getMethodName());
+        return helpers.length > 0 && MethodPattern.anyMatches(helpers, f.getClassName(), f.getMethodName());
     }
 
     /** Whether a frame exists at this position (caller = 0), walking further down the stack if needed. */
@@ -243,7 +289,7 @@ final class CallStack {
         if (live != null) return position >= 0 && position < count;
         while (position >= count && !complete) {
             // Walked again from the top, from a frame or two deeper in txguard: the application frames are the same.
-            CallStack deeper = walk(helpers, count >= Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE : Math.max(count, 4) * 4);
+            CallStack deeper = walk(helpers, count >= WHOLE / 4 ? WHOLE : Math.max(count, 4) * 4);
             frames = deeper.frames;
             count = deeper.count;
             complete = deeper.complete;

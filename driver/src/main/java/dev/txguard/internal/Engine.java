@@ -165,7 +165,7 @@ final class Engine {
 
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
-        CallStack here = captureBegin();
+        CallStack here = CallStack.captureBegin(config); // from here, not from a helper: see CallStack's capture methods
         if (kind == API && (here.fromPool || here.closing)) {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
@@ -236,7 +236,7 @@ final class Engine {
             plainCommit(kind);
             return;
         }
-        CallStack here = depth > 1 || observe || endedBeginStack != null ? capture() : null;
+        CallStack here = depth > 1 || observe || endedBeginStack != null ? CallStack.capture(config) : null;
         if (here != null) reconcile(here);
         if (here != null && afterItsOwnScopeEnded(here)) return;
         Scope s = scopes[depth - 1];
@@ -271,7 +271,7 @@ final class Engine {
             plainRollback(kind);
             return;
         }
-        CallStack here = capture();
+        CallStack here = CallStack.capture(config);
         if (here.closing) {
             returnToPool(); // rolled back; the pool's own rollback only matters if manual mode is its default
             if (!realAutoCommit) realRollback();
@@ -317,9 +317,9 @@ final class Engine {
     }
 
     /** setAutoCommit(true): ends the innermost scope; commits only when it is the outermost one. */
-    private void restore() throws SQLException {
+    void restore() throws SQLException {
         if (depth == 0) {
-            if (pending && capture().closing) realRollback(); // a pool resetting before it rolls back
+            if (pending && CallStack.capture(config).closing) realRollback(); // a pool resetting before it rolls back
             realSetAutoCommit(true);
             realAutoCommit = true;
             transactionEnded();
@@ -335,7 +335,7 @@ final class Engine {
             transactionEnded();
             return;
         }
-        CallStack here = capture();
+        CallStack here = CallStack.capture(config);
         if (here.closing) {
             returnToPool();
             realSetAutoCommit(true);
@@ -373,7 +373,7 @@ final class Engine {
     void beforeStatement() throws SQLException {
         if (!realAutoCommit) pending = true;
         if (depth == 0) return;
-        if (depth > 1) reconcile(capture()); // which scope this statement belongs to depends on who runs it
+        if (depth > 1) reconcile(CallStack.capture(config)); // which scope this statement belongs to depends on who runs it
         Scope s = scopes[depth - 1];
         if (observe) return;
         if (s.rollbackOnlyReason != null) {
@@ -526,7 +526,7 @@ final class Engine {
     }
 
     void rollback(Savepoint savepoint) throws SQLException {
-        if (depth > 1) reconcile(capture());
+        if (depth > 1) reconcile(CallStack.capture(config));
         realRollback(savepoint);
         int index = indexOf(savepoint);
         if (index < 0) return;
@@ -540,7 +540,7 @@ final class Engine {
     }
 
     void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        if (depth > 1) reconcile(capture()); // scopes whose owners returned release their savepoints first
+        if (depth > 1) reconcile(CallStack.capture(config)); // scopes whose owners returned release their savepoints first
         int index = indexOf(savepoint);
         if (index >= 0 && dialect.releaseDestroysLaterSavepoints) {
             long since = appSavepoints.get(index).nextIdAtCreation;
@@ -596,7 +596,7 @@ final class Engine {
     /** clearWarnings and endRequest: a pool handing the connection back (or a close) is the moment to clean up. */
     void maybeReturningToPool(boolean certain) throws SQLException {
         if (depth == 0) return;
-        if (certain || capture().closing) returnToPool();
+        if (certain || CallStack.capture(config).closing) returnToPool();
     }
 
     /** Rolls back what is open, then closes the real connection. */
@@ -640,15 +640,6 @@ final class Engine {
     }
 
     // ---------------------------------------------------------------- the ownership model
-
-    private CallStack capture() {
-        return config.checksDurability() ? CallStack.captureWhole(config.helpers) : CallStack.capture(config.helpers);
-    }
-
-    /** A begin keeps its capture, to recognise its owner later: deeper than other events' first walk. */
-    private CallStack captureBegin() {
-        return config.checksDurability() ? CallStack.captureWhole(config.helpers) : CallStack.captureBegin(config.helpers);
-    }
 
     /**
      * Moves every scope whose owner has returned to the nearest surviving frame of its begin stack,
@@ -951,7 +942,7 @@ final class Engine {
 
     private void refuseOrReport(String what, SQLException error) throws SQLException {
         if (!observe) throw error;
-        report(capture(), what, error.getMessage());
+        report(CallStack.capture(config), what, error.getMessage());
     }
 
     /** Logs once per database kind, call site and kind of event. */
