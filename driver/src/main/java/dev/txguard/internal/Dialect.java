@@ -78,9 +78,13 @@ final class Dialect {
         return "ROLLBACK TO SAVEPOINT " + name;
     }
 
-    /** Null where the database has no RELEASE (Oracle): the savepoint then lives until the transaction ends. */
+    /**
+     * Null where the database has no RELEASE (Oracle), or where sending it only costs (H2, whose own driver
+     * never sends one for releaseSavepoint): the savepoint then lives until the next scope at its place sets
+     * one of the same name, which replaces it, or the transaction ends.
+     */
     String releaseSavepointSql(String name) {
-        return this == ORACLE ? null : "RELEASE SAVEPOINT " + name;
+        return this == ORACLE || this == H2 ? null : "RELEASE SAVEPOINT " + name;
     }
 
     @Override

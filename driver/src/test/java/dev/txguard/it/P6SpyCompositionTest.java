@@ -35,7 +35,8 @@ class P6SpyCompositionTest {
         String text = Files.readAllLines(log).stream().collect(Collectors.joining("\n"));
         // Both DAO scopes sit at the same place under the service's transaction: the same savepoint name, reused.
         assertEquals(2, statementsSent(text, "SAVEPOINT txguard_1"), text);
-        assertEquals(2, statementsSent(text, "RELEASE SAVEPOINT txguard_1"), text);
+        // H2 is sent no RELEASE, as its own driver sends none: the second SAVEPOINT replaces the first.
+        assertEquals(0, statementsSent(text, "RELEASE SAVEPOINT txguard_1"), text);
         assertEquals(1, statementsSent(text, "ROLLBACK TO SAVEPOINT txguard_1"), text);
     }
 
