@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * Walks fetch their frames in batches sized from the previous walk; whatever the last walk was, shallow or
- * whole, a walk sees the same frames.
+ * Walks fetch their frames in batches sized from the previous walk of their kind; whatever the walks before
+ * were, shallow or whole, a walk sees the same frames.
  */
 class CallStackTest {
 
@@ -20,9 +20,15 @@ class CallStackTest {
     void aWalkSeesTheSameFrames_whateverTheWalkBeforeIt() {
         CallStack first = down(3, () -> CallStack.captureBegin(Config.DEFAULTS));
         for (int round = 0; round < 3; round++) {
-            down(90, () -> CallStack.captureWhole(NONE)); // the next walk is sized for a deep stack
+            // A begin's walk is sized from the last begin's: one that read many frames (txguard's own, here) ...
+            ours(60, () -> CallStack.captureBegin(Config.DEFAULTS));
             assertSameFrames(first, down(3, () -> CallStack.captureBegin(Config.DEFAULTS)));
-            down(1, () -> CallStack.capture(Config.DEFAULTS)); // ... for a short one
+            // ... and one that read few (a thread's short stack): the next needs a second batch.
+            onShortStack(() -> CallStack.captureBegin(Config.DEFAULTS));
+            assertSameFrames(first, down(3, () -> CallStack.captureBegin(Config.DEFAULTS)));
+            // Other events' walks and whole walks do not size a begin's.
+            down(1, () -> CallStack.capture(Config.DEFAULTS));
+            down(90, () -> CallStack.captureWhole(NONE));
             assertSameFrames(first, down(3, () -> CallStack.captureBegin(Config.DEFAULTS)));
         }
         CallStack deep = down(40, () -> CallStack.captureBegin(Config.DEFAULTS));
@@ -53,6 +59,21 @@ class CallStackTest {
         assertTrue(actual.walked() >= 3, "the three frames of the recursion at least");
         for (int p = 0; p < expected.walked(); p++) assertEquals(expected.method(p), actual.method(p));
         for (int p = 0; p < 3; p++) assertEquals(RECURSION, actual.method(p));
+    }
+
+    /** Below {@code frames} frames of txguard's own (this class is in its package): walked, not kept. */
+    private static CallStack ours(int frames, Supplier<CallStack> capture) {
+        return frames == 0 ? capture.get() : ours(frames - 1, capture);
+    }
+
+    private static void onShortStack(Supplier<CallStack> capture) {
+        Thread thread = new Thread(capture::get);
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static CallStack down(int frames, Supplier<CallStack> capture) {
