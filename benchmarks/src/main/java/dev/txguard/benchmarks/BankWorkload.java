@@ -1,13 +1,10 @@
 package dev.txguard.benchmarks;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -21,11 +18,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
 /**
- * Issue 4 part 4: the seeds' bank transfer (debit with a balance guard, fee, credit, a nested
- * notification step) through HikariCP on PostgreSQL, from several threads. Both variants send the
- * database the same work: through txguard the notification DAO is legacy-shaped (its own
- * begin/commit/restore, which txguard turns into a savepoint); on the raw driver, where that shape would
- * commit the transfer half-way, it sets and releases its savepoint by hand, as correct JDBC code must.
+ * The {@link Bank} transfer from four threads, one JMH fork per variant. Between forks this workload's
+ * throughput moves by more than txguard's cost; {@link BankInterleaved} measures the same transfer with
+ * the variants' JVMs taking short turns.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -33,13 +28,11 @@ import org.openjdk.jmh.annotations.Threads;
 @Threads(4)
 public class BankWorkload {
 
-    static final int ACCOUNTS = 10_000;
-
     @Param({"raw", "txguard", "agent-activations"})
     public String variant;
 
     private HikariDataSource pool;
-    private final AtomicLong ids = new AtomicLong();
+    private Bank bank;
 
     @State(Scope.Thread)
     public static class Teller {
@@ -48,106 +41,23 @@ public class BankWorkload {
 
     @Setup(Level.Trial)
     public void open() throws SQLException {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl((variant.equals(Connections.TXGUARD) ? "jdbc:txguard:" : "jdbc:")
-                + Connections.rawUrl(Connections.POSTGRESQL));
-        config.setMaximumPoolSize(4);
-        config.setPoolName("bench-" + variant);
-        pool = new HikariDataSource(config);
+        pool = Bank.pool(variant);
         try (Connection c = pool.getConnection()) {
-            Connections.execute(c, "DROP TABLE IF EXISTS bench_bank_accounts", "DROP TABLE IF EXISTS bench_bank_lines",
-                    "DROP TABLE IF EXISTS bench_bank_notices",
-                    "CREATE TABLE bench_bank_accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL)",
-                    "CREATE TABLE bench_bank_lines (id BIGINT PRIMARY KEY, account INT, amount BIGINT)",
-                    "CREATE TABLE bench_bank_notices (id BIGINT PRIMARY KEY, text VARCHAR(80))",
-                    "INSERT INTO bench_bank_accounts SELECT x, 1000000 FROM generate_series(1, " + ACCOUNTS + ") AS x");
+            Bank.create(c);
         }
+        bank = new Bank(pool, variant, 0);
     }
 
     @TearDown(Level.Trial)
     public void close() throws SQLException {
         try (Connection c = pool.getConnection()) {
-            Connections.execute(c, "DROP TABLE bench_bank_accounts", "DROP TABLE bench_bank_lines",
-                    "DROP TABLE bench_bank_notices");
+            Bank.drop(c);
         }
         pool.close();
     }
 
     @Benchmark
     public boolean transfer(Teller teller) throws SQLException {
-        int from = 1 + teller.random.nextInt(ACCOUNTS);
-        int to = 1 + teller.random.nextInt(ACCOUNTS);
-        if (from == to) to = to % ACCOUNTS + 1;
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                // Locks in id order, as careful banking code does: deadlocks are not what this measures.
-                boolean debited = from < to ? move(c, from, -100) && move(c, to, 100) : move(c, to, 100) && move(c, from, -100);
-                if (!debited) {
-                    c.rollback();
-                    return false;
-                }
-                move(c, from, -1); // the fee
-                notifyOwner(c, from);
-                c.commit();
-                return true;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    /** A debit (negative amount, guarded by the balance) or a credit, with its line. */
-    private boolean move(Connection c, int account, long amount) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE bench_bank_accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0")) {
-            ps.setLong(1, amount);
-            ps.setInt(2, account);
-            ps.setLong(3, amount);
-            if (ps.executeUpdate() == 0) return false;
-        }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_bank_lines (id, account, amount) VALUES (?, ?, ?)")) {
-            ps.setLong(1, ids.incrementAndGet());
-            ps.setInt(2, account);
-            ps.setLong(3, amount);
-            ps.executeUpdate();
-        }
-        return true;
-    }
-
-    private void notifyOwner(Connection c, int account) throws SQLException {
-        if (variant.equals(Connections.RAW)) notifyWithSavepoint(c, account); else notifyLegacy(c, account);
-    }
-
-    private void notifyWithSavepoint(Connection c, int account) throws SQLException {
-        java.sql.Savepoint sp = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_bank_notices (id, text) VALUES (?, ?)")) {
-            ps.setLong(1, ids.incrementAndGet());
-            ps.setString(2, "account " + account + " sent a transfer");
-            ps.executeUpdate();
-            c.releaseSavepoint(sp);
-        } catch (SQLException e) {
-            c.rollback(sp);
-            throw e;
-        }
-    }
-
-    /** The notification DAO: its own begin/commit/restore, a nested scope under txguard. */
-    private void notifyLegacy(Connection c, int account) throws SQLException {
-        c.setAutoCommit(false);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_bank_notices (id, text) VALUES (?, ?)")) {
-            ps.setLong(1, ids.incrementAndGet());
-            ps.setString(2, "account " + account + " sent a transfer");
-            ps.executeUpdate();
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+        return bank.transfer(teller.random);
     }
 }

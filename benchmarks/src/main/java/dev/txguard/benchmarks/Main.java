@@ -139,6 +139,10 @@ public final class Main {
         for (Experiment e : experiments) {
             if (e.title.contains(filter)) runExperiment(e);
         }
+        if ("BankInterleaved postgresql".contains(filter) || filter.isEmpty()) {
+            line("\n## BankInterleaved postgresql\n");
+            if (postgres) line(BankInterleaved.report(full, agentJar)); else line("skipped: PostgreSQL not reachable");
+        }
         if ("RoundTrips".contains(filter) || filter.isEmpty()) {
             line("\n## Round trips per unit of work (PostgreSQL, counted from the driver's protocol log)\n");
             if (postgres) line(RoundTrips.table()); else line("skipped: PostgreSQL not reachable");

@@ -1,0 +1,342 @@
+package dev.txguard.benchmarks;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The {@link Bank} transfer with the variants taking short turns. {@link BankWorkload} runs each
+ * variant in a JMH fork of its own, one after the other. On a 2-core machine that the PostgreSQL server
+ * shares, one fork's throughput differs from the next by more than the gap the target is about, for
+ * reasons that have nothing to do with the variant (how the scheduler interleaves clients and server, the
+ * JIT's choices, the machine's other tenants). Here each variant's JVM starts once and stays warm, and the
+ * variants run in turns of a second or two, many rounds, each round in a fresh random order. A ratio is
+ * taken within a round, and the table gives its median over the rounds with the 95 % confidence interval
+ * of that median. Each worker also reports its own CPU time per transfer, which does not depend on the
+ * scheduler's interleaving and so shows a variant's cost far more precisely than throughput.
+ *
+ * <p>The coordinator ({@link #report}) and the workers ({@link #main}, one JVM per variant) speak over
+ * the worker's standard input and output: {@code run <ms>} answers {@code bank: <transfers> <nanos>
+ * <p50 nanos> <p99 nanos> <user CPU nanos> <system CPU nanos>}, {@code quit} ends it.
+ */
+public final class BankInterleaved {
+
+    /** The first is the baseline. -Dbank.variants=raw,raw measures the harness's own spread (an A/A run). */
+    private static final String[] VARIANTS = System.getProperty("bank.variants",
+            Connections.RAW + "," + Connections.TXGUARD + "," + Connections.AGENT_ACTIVATIONS).split(",");
+    private static final int THREADS = 4;
+    private static final String ANSWER = "bank: ";
+
+    private BankInterleaved() {}
+
+    // ---------------------------------------------------------------- the coordinator
+
+    /** Runs the experiment; returns its section of the report (markdown). */
+    static String report(boolean full, String agentJar) throws Exception {
+        int rounds = Integer.getInteger("bank.rounds", full ? 40 : 15);
+        int warmUpTurns = full ? 5 : 3;
+        int turnMillis = Integer.getInteger("bank.turnMillis", full ? 2000 : 1000);
+        if (rounds < 1 || turnMillis < 100) {
+            throw new IllegalArgumentException("bank.rounds must be at least 1 and bank.turnMillis at least 100; got "
+                    + rounds + " and " + turnMillis);
+        }
+        for (String variant : VARIANTS) {
+            if (!List.of(Connections.RAW, Connections.TXGUARD, Connections.AGENT_ACTIVATIONS).contains(variant)) {
+                throw new IllegalArgumentException("unknown variant '" + variant + "' in bank.variants; use "
+                        + Connections.RAW + ", " + Connections.TXGUARD + " or " + Connections.AGENT_ACTIVATIONS
+                        + ", separated by commas (the first is the baseline)");
+            }
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
+            Bank.create(c);
+        }
+        List<Worker> workers = new ArrayList<>();
+        try {
+            for (int i = 0; i < VARIANTS.length; i++) workers.add(new Worker(VARIANTS[i], i + 1, agentJar));
+            for (int turn = 0; turn < warmUpTurns; turn++) {
+                for (Worker w : workers) w.run(turnMillis);
+            }
+            double[][] throughput = new double[VARIANTS.length][rounds];
+            double[][] p50 = new double[VARIANTS.length][rounds];
+            double[][] p99 = new double[VARIANTS.length][rounds];
+            double[][] user = new double[VARIANTS.length][rounds];
+            double[][] system = new double[VARIANTS.length][rounds];
+            Random order = new Random(20261124);
+            List<Integer> indexes = new ArrayList<>();
+            for (int i = 0; i < VARIANTS.length; i++) indexes.add(i);
+            for (int round = 0; round < rounds; round++) {
+                Collections.shuffle(indexes, order);
+                for (int i : indexes) {
+                    Turn t = workers.get(i).run(turnMillis);
+                    throughput[i][round] = t.transfers * 1e9 / t.nanos;
+                    p50[i][round] = t.p50Nanos / 1e3;
+                    p99[i][round] = t.p99Nanos / 1e3;
+                    user[i][round] = t.userNanos / 1e3 / t.transfers;
+                    system[i][round] = t.systemNanos / 1e3 / t.transfers;
+                }
+                System.out.println("bank round " + (round + 1) + "/" + rounds + ": " + roundLine(throughput, round));
+            }
+            return table(rounds, turnMillis, throughput, p50, p99, user, system);
+        } finally {
+            for (Worker w : workers) w.quit();
+            try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
+                Bank.drop(c);
+            }
+        }
+    }
+
+    private static String roundLine(double[][] throughput, int round) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < VARIANTS.length; i++) {
+            s.append(String.format(Locale.ROOT, "%s %.0f/s (%.3f)  ", VARIANTS[i], throughput[i][round],
+                    throughput[i][round] / throughput[0][round]));
+        }
+        return s.toString();
+    }
+
+    private static String table(int rounds, int turnMillis, double[][] throughput, double[][] p50, double[][] p99,
+                                double[][] user, double[][] system) {
+        boolean cpuMeasured = Arrays.stream(user[0]).anyMatch(v -> v > 0); // from /proc/self/stat: Linux only
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "%d rounds of one %d ms turn per variant (%d threads, HikariCP with 4"
+                + " connections), each round in a random order, after warm-up turns; medians over the rounds, and the"
+                + " 95 %% confidence interval of the median. CPU: the worker JVM's own per transfer, %s.%n%n",
+                rounds, turnMillis, THREADS, cpuMeasured ? "all its threads" : "not measured (no /proc/self/stat)"));
+        s.append("| variant | throughput | ratio to " + VARIANTS[0] + " | 95 % interval | p50 | p99 | CPU user | CPU system"
+                + " | user CPU added | 95 % interval |\n");
+        s.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        for (int i = 0; i < VARIANTS.length; i++) {
+            double[] ratios = new double[rounds];
+            double[] added = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratios[r] = throughput[i][r] / throughput[0][r];
+                added[r] = user[i][r] - user[0][r];
+            }
+            double[] ratioInterval = medianInterval(ratios);
+            double[] addedInterval = medianInterval(added);
+            String cpu = !cpuMeasured ? "| | | | |" : String.format(Locale.ROOT, "| %.1f µs | %.1f µs | %+.1f µs | %+.1f to %+.1f µs |",
+                    median(user[i]), median(system[i]), median(added), addedInterval[0], addedInterval[1]);
+            s.append(String.format(Locale.ROOT, "| %s | %.0f /s | %.3f | %.3f to %.3f | %.0f µs | %.0f µs %s%n", VARIANTS[i],
+                    median(throughput[i]), median(ratios), ratioInterval[0], ratioInterval[1], median(p50[i]),
+                    median(p99[i]), cpu));
+        }
+        return s.toString();
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /**
+     * A distribution-free 95 % confidence interval for the median: the k-th smallest and k-th largest
+     * values, k the largest rank for which fewer than k of n values fall below the median with probability
+     * at most 2.5 % (the binomial distribution with p = 1/2).
+     */
+    static double[] medianInterval(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        int k = 0;
+        double below = 0; // P(X <= k - 1) for X ~ Binomial(n, 1/2)
+        double term = Math.pow(0.5, n); // P(X = k)
+        while (k < n && below + term <= 0.025) {
+            below += term;
+            term = term * (n - k) / (k + 1);
+            k++;
+        }
+        // k values of X (0 .. k-1) lie in the lower tail: the interval runs from the k-th smallest to the k-th largest.
+        if (k == 0) return new double[] {v[0], v[n - 1]}; // too few rounds for 95 %: the whole range
+        return new double[] {v[k - 1], v[n - k]};
+    }
+
+    /** One variant's JVM. */
+    private static final class Worker {
+        final String variant;
+        final Process process;
+        final Writer commands;
+        final BufferedReader answers;
+
+        Worker(String variant, int index, String agentJar) throws IOException {
+            this.variant = variant;
+            List<String> command = new ArrayList<>();
+            command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+            command.add("-Xmx1g");
+            if (variant.equals(Connections.AGENT_ACTIVATIONS)) {
+                command.add("-javaagent:" + agentJar + "=application=dev.txguard.benchmarks.*");
+            }
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add(BankInterleaved.class.getName());
+            command.add(variant);
+            command.add(Long.toString(index * 1_000_000_000_000L));
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            commands = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            answer(); // ready
+        }
+
+        Turn run(int millis) throws IOException {
+            commands.write("run " + millis + "\n");
+            commands.flush();
+            String[] fields = answer().split(" ");
+            return new Turn(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
+                    Long.parseLong(fields[3]), Long.parseLong(fields[4]), Long.parseLong(fields[5]));
+        }
+
+        private String answer() throws IOException {
+            for (String line; (line = answers.readLine()) != null; ) {
+                if (line.startsWith(ANSWER)) return line.substring(ANSWER.length());
+                System.out.println("[" + variant + "] " + line);
+            }
+            throw new IllegalStateException("the " + variant + " worker ended without answering (exit code "
+                    + waitFor() + "); its errors are above");
+        }
+
+        private int waitFor() {
+            try {
+                return process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+
+        void quit() {
+            try {
+                commands.write("quit\n");
+                commands.flush();
+            } catch (IOException alreadyGone) {
+                // it ended on its own; its errors were printed
+            }
+            waitFor();
+        }
+    }
+
+    private static final class Turn {
+        final long transfers;
+        final long nanos;
+        final long p50Nanos;
+        final long p99Nanos;
+        final long userNanos;
+        final long systemNanos;
+
+        Turn(long transfers, long nanos, long p50Nanos, long p99Nanos, long userNanos, long systemNanos) {
+            this.transfers = transfers;
+            this.nanos = nanos;
+            this.p50Nanos = p50Nanos;
+            this.p99Nanos = p99Nanos;
+            this.userNanos = userNanos;
+            this.systemNanos = systemNanos;
+        }
+    }
+
+    // ---------------------------------------------------------------- a worker
+
+    /** A worker: {@code <variant> <first key>}; commands on standard input (see the class comment). */
+    public static void main(String[] args) throws Exception {
+        String variant = args[0];
+        long idBase = Long.parseLong(args[1]);
+        PrintStream out = System.out;
+        try (HikariDataSource pool = Bank.pool(variant)) {
+            checkGuarded(pool, variant);
+            Bank bank = new Bank(pool, variant, idBase);
+            ExecutorService tellers = Executors.newFixedThreadPool(THREADS);
+            long[][] latencies = new long[THREADS][1 << 20];
+            out.println(ANSWER + "ready");
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line; (line = in.readLine()) != null && !line.equals("quit"); ) {
+                long millis = Long.parseLong(line.substring("run ".length()));
+                out.println(ANSWER + turn(bank, tellers, latencies, millis));
+            }
+            tellers.shutdown();
+        }
+    }
+
+    private static String turn(Bank bank, ExecutorService tellers, long[][] latencies, long millis) throws Exception {
+        long[] cpuBefore = processCpu();
+        long start = System.nanoTime();
+        long deadline = start + millis * 1_000_000;
+        List<Future<Integer>> done = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            long[] mine = latencies[t];
+            done.add(tellers.submit(() -> {
+                SplittableRandom random = new SplittableRandom();
+                int n = 0;
+                for (long now = System.nanoTime(); now < deadline && n < mine.length; ) {
+                    bank.transfer(random);
+                    long after = System.nanoTime();
+                    mine[n++] = after - now;
+                    now = after;
+                }
+                return n;
+            }));
+        }
+        int[] counts = new int[THREADS];
+        int total = 0;
+        for (int t = 0; t < THREADS; t++) {
+            counts[t] = done.get(t).get();
+            total += counts[t];
+        }
+        long nanos = System.nanoTime() - start;
+        long[] cpuAfter = processCpu();
+        long[] all = new long[total];
+        int at = 0;
+        for (int t = 0; t < THREADS; t++) {
+            System.arraycopy(latencies[t], 0, all, at, counts[t]);
+            at += counts[t];
+        }
+        Arrays.sort(all);
+        return total + " " + nanos + " " + all[total / 2] + " " + all[(int) Math.min(total - 1, Math.ceil(total * 0.99) - 1)]
+                + " " + (cpuAfter[0] - cpuBefore[0]) + " " + (cpuAfter[1] - cpuBefore[1]);
+    }
+
+    /**
+     * This JVM's user and system CPU time so far, in nanoseconds, from /proc/self/stat (in ticks of 10 ms,
+     * Linux's USER_HZ): the JIT's and the collector's threads count, as the garbage a variant makes is part
+     * of its cost.
+     */
+    private static long[] processCpu() {
+        String stat;
+        try {
+            stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/stat")),
+                    StandardCharsets.US_ASCII);
+        } catch (IOException notLinux) {
+            return new long[] {0, 0}; // the table then says the CPU was not measured
+        }
+        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(fields[11]) * 10_000_000L, Long.parseLong(fields[12]) * 10_000_000L};
+    }
+
+    /** A variant that measures the wrong thing is worse than none: txguard must be there exactly when named. */
+    private static void checkGuarded(HikariDataSource pool, String variant) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            String type = c.unwrap(Connection.class).getClass().getName();
+            boolean guarded = type.startsWith("dev.txguard.");
+            if (guarded == variant.equals(Connections.RAW)) {
+                throw new IllegalStateException("the " + variant + " worker got a " + type + " connection");
+            }
+        }
+    }
+}
