@@ -1,5 +1,6 @@
 package dev.txguard.benchmarks;
 
+import dev.txguard.stubdb.StubDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -17,6 +18,8 @@ final class Connections {
 
     static final String H2 = "h2";
     static final String POSTGRESQL = "postgresql";
+    /** A database that does no work (StubDatabase): what is left of a call is the proxy's. */
+    static final String STUB = "stub";
 
     static final String RAW = "raw";
     static final String TXGUARD = "txguard";
@@ -34,7 +37,10 @@ final class Connections {
         switch (database) {
             case H2: return "h2:mem:bench;DB_CLOSE_DELAY=-1";
             case POSTGRESQL: return "postgresql://127.0.0.1:5432/test?user=postgres";
-            default: throw new IllegalArgumentException("unknown database '" + database + "'; use h2 or postgresql");
+            case STUB:
+                StubDatabase.register();
+                return "stub:";
+            default: throw new IllegalArgumentException("unknown database '" + database + "'; use h2, postgresql or stub");
         }
     }
 
@@ -63,6 +69,7 @@ final class Connections {
 
     /** The database's own DataSource, for Spring and datasource-proxy. */
     static DataSource dataSource(String database) {
+        if (database.equals(STUB)) return StubDatabase.dataSource();
         if (database.equals(H2)) {
             JdbcDataSource ds = new JdbcDataSource();
             ds.setURL("jdbc:" + rawUrl(H2));

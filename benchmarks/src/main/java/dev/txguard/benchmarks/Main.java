@@ -114,7 +114,7 @@ public final class Main {
         if (!postgres) line("\nPostgreSQL is not reachable at 127.0.0.1:5432: its experiments are skipped.");
 
         List<Experiment> experiments = new ArrayList<>();
-        for (String db : postgres ? new String[] {"h2", "postgresql"} : new String[] {"h2"}) {
+        for (String db : postgres ? new String[] {"h2", "postgresql", "stub"} : new String[] {"h2", "stub"}) {
             experiments.add(new Experiment("HotPath " + db, HotPath.class,
                     new String[] {"raw", "txguard", "agent", "agent-activations", "p6spy", "datasource-proxy"}, "raw",
                     Map.of("database", db), true));
