@@ -83,13 +83,22 @@ class HotPathAllocationTest {
                 + " (raw " + rawBytes + ", guarded " + guardedBytes + ")");
     }
 
+    /**
+     * The least of three windows: in a JVM that has run many other tests, the JIT may recompile a path in
+     * the middle of one window, and what runs meanwhile (the stub's boxing, interpreted) allocates once,
+     * not per call.
+     */
     private static long allocatedBy(Work work) throws SQLException {
         for (int i = 0; i < CALLS; i++) work.run(); // first calls load and link classes
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
-        long before = threads.getThreadAllocatedBytes(id);
-        for (int i = 0; i < CALLS; i++) work.run();
-        return threads.getThreadAllocatedBytes(id) - before;
+        long least = Long.MAX_VALUE;
+        for (int window = 0; window < 3; window++) {
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < CALLS; i++) work.run();
+            least = Math.min(least, threads.getThreadAllocatedBytes(id) - before);
+        }
+        return least;
     }
 
     /**
