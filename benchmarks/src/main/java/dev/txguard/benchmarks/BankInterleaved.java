@@ -133,19 +133,12 @@ public final class BankInterleaved {
             double[] ratioInterval = medianInterval(ratios);
             double[] addedInterval = medianInterval(added);
             String cpu = !cpuMeasured ? "| | | | |" : String.format(Locale.ROOT, "| %.1f µs | %.1f µs | %+.1f µs | %+.1f to %+.1f µs |",
-                    median(user[i]), median(system[i]), median(added), addedInterval[0], addedInterval[1]);
+                    Main.median(user[i]), Main.median(system[i]), Main.median(added), addedInterval[0], addedInterval[1]);
             s.append(String.format(Locale.ROOT, "| %s | %.0f /s | %.3f | %.3f to %.3f | %.0f µs | %.0f µs %s%n", VARIANTS[i],
-                    median(throughput[i]), median(ratios), ratioInterval[0], ratioInterval[1], median(p50[i]),
-                    median(p99[i]), cpu));
+                    Main.median(throughput[i]), Main.median(ratios), ratioInterval[0], ratioInterval[1], Main.median(p50[i]),
+                    Main.median(p99[i]), cpu));
         }
         return s.toString();
-    }
-
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /**
@@ -181,10 +174,7 @@ public final class BankInterleaved {
             this.variant = variant;
             List<String> command = new ArrayList<>();
             command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-            command.add("-Xmx1g");
-            if (variant.equals(Connections.AGENT_ACTIVATIONS)) {
-                command.add("-javaagent:" + agentJar + "=application=dev.txguard.benchmarks.*");
-            }
+            command.addAll(List.of(Main.jvmArguments(variant, agentJar)));
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add(BankInterleaved.class.getName());
@@ -329,14 +319,10 @@ public final class BankInterleaved {
         return new long[] {Long.parseLong(fields[11]) * 10_000_000L, Long.parseLong(fields[12]) * 10_000_000L};
     }
 
-    /** A variant that measures the wrong thing is worse than none: txguard must be there exactly when named. */
+    /** The connection behind HikariCP's proxy is txguard's exactly when the variant names it. */
     private static void checkGuarded(HikariDataSource pool, String variant) throws SQLException {
         try (Connection c = pool.getConnection()) {
-            String type = c.unwrap(Connection.class).getClass().getName();
-            boolean guarded = type.startsWith("dev.txguard.");
-            if (guarded == variant.equals(Connections.RAW)) {
-                throw new IllegalStateException("the " + variant + " worker got a " + type + " connection");
-            }
+            Connections.checked(c.unwrap(Connection.class), !variant.equals(Connections.RAW));
         }
     }
 }

@@ -81,7 +81,7 @@ final class Connections {
     }
 
     /** A variant that measures the wrong thing is worse than none: txguard must be there exactly when named. */
-    private static Connection checked(Connection c, boolean guarded) {
+    static Connection checked(Connection c, boolean guarded) {
         boolean isGuarded = c.getClass().getName().startsWith("dev.txguard.");
         if (isGuarded != guarded) {
             throw new IllegalStateException("expected a " + (guarded ? "guarded" : "raw") + " connection, got "

@@ -180,15 +180,15 @@ public final class Main {
                 .warmupTime(TimeValue.milliseconds(full ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
-                .jvmArgsAppend(jvmArguments(variant))
+                .jvmArgsAppend(jvmArguments(variant, agentJar))
                 .shouldFailOnError(true);
         for (Map.Entry<String, String> p : e.fixed.entrySet()) options.param(p.getKey(), p.getValue());
         if (e.gc) options.addProfiler(GCProfiler.class);
         return new Runner(options.build()).run();
     }
 
-    /** The agent variants run under -javaagent; everything else in a plain JVM. */
-    private String[] jvmArguments(String variant) {
+    /** The agent variants run under -javaagent; everything else in a plain JVM (JMH's forks and BankInterleaved's workers). */
+    static String[] jvmArguments(String variant, String agentJar) {
         switch (variant) {
             case Connections.AGENT: return new String[] {"-Xmx2g", "-javaagent:" + agentJar};
             case Connections.AGENT_ACTIVATIONS:
@@ -275,8 +275,13 @@ public final class Main {
     }
 
     static double median(List<Double> values) {
-        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
-        if (v.length == 0) return Double.NaN;
+        return median(values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** NaN for no values. */
+    static double median(double[] values) {
+        if (values.length == 0) return Double.NaN;
+        double[] v = values.clone();
         Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
