@@ -43,21 +43,24 @@ public final class Main {
         final String baseline;
         final Map<String, String> fixed;
         final boolean gc;
+        /** The benchmark method to run, or "" for all of the class's. */
+        final String method;
         /**
          * Each JVM compiles in the order the code gets hot, waiting for every compilation (-Xbatch), so that
-         * the variants are compared with their code compiled alike; see COMPILED_IN_ORDER_WARMUPS.
+         * the variants are compared with their code compiled alike; see COMPILED_IN_ORDER_WARMUP_SECONDS.
          */
         final boolean compiledInOrder;
 
         Experiment(String title, Class<?> benchmark, String[] variants, String baseline, Map<String, String> fixed,
                    boolean gc) {
-            this(title, benchmark, variants, baseline, fixed, gc, false);
+            this(title, benchmark, "", variants, baseline, fixed, gc, false);
         }
 
-        Experiment(String title, Class<?> benchmark, String[] variants, String baseline, Map<String, String> fixed,
-                   boolean gc, boolean compiledInOrder) {
+        Experiment(String title, Class<?> benchmark, String method, String[] variants, String baseline,
+                   Map<String, String> fixed, boolean gc, boolean compiledInOrder) {
             this.title = title;
             this.benchmark = benchmark;
+            this.method = method;
             this.variants = variants;
             this.baseline = baseline;
             this.fixed = fixed;
@@ -67,10 +70,10 @@ public final class Main {
     }
 
     /**
-     * Warm-up iterations when compiling in order: the last compilation of JMH's measuring loop comes about 3 s
-     * into the fork, later than without -Xbatch, and the iteration over 1,000 rows gets 20 % faster with it.
+     * Warm-up when compiling in order, in iterations of a second: the last compilation of JMH's measuring
+     * loop comes 3 s into the fork, and 8 s under the agent with activations (its start-up delays the JIT).
      */
-    private static final int COMPILED_IN_ORDER_WARMUPS = 10;
+    private static final int COMPILED_IN_ORDER_WARMUP_SECONDS = 10;
 
     /** One measurement: a benchmark method under one variant in one round. */
     private static final class Sample {
@@ -138,11 +141,11 @@ public final class Main {
         }
         // Without -Xbatch, the same code lands on a different compilation from one JVM to the next (H2's
         // iteration: 11.5 to 16 us per 1,000 rows, raw included); compiled in order, each variant lands on one.
-        experiments.add(new Experiment("HotPath h2, compiled in order", HotPath.class,
+        experiments.add(new Experiment("HotPath h2 iterate1000Rows, compiled in order", HotPath.class, "iterate1000Rows",
                 new String[] {"raw", "txguard", "agent-activations", "p6spy", "datasource-proxy"}, "raw",
                 Map.of("database", "h2"), false, true));
         for (String check : new String[] {"volatile", "plain"}) {
-            experiments.add(new Experiment("WrapperCost " + check, WrapperCost.class, new String[] {"direct", "wrapped"},
+            experiments.add(new Experiment("WrapperCost " + check, WrapperCost.class, "", new String[] {"direct", "wrapped"},
                     "direct", Map.of("check", check), false, true));
         }
         for (String depth : new String[] {"10", "100", "300"}) {
@@ -199,11 +202,12 @@ public final class Main {
 
     private Collection<RunResult> runJmh(Experiment e, String variant) throws Exception {
         ChainedOptionsBuilder options = new OptionsBuilder()
-                .include("^" + e.benchmark.getName().replace(".", "\\.") + "\\.")
+                .include("^" + e.benchmark.getName().replace(".", "\\.") + "\\."
+                        + (e.method.isEmpty() ? "" : e.method + "$"))
                 .param("variant", variant)
                 .forks(1)
-                .warmupIterations(e.compiledInOrder ? COMPILED_IN_ORDER_WARMUPS : full ? 4 : 3)
-                .warmupTime(TimeValue.milliseconds(full ? 1000 : 400))
+                .warmupIterations(e.compiledInOrder ? COMPILED_IN_ORDER_WARMUP_SECONDS : full ? 4 : 3)
+                .warmupTime(TimeValue.milliseconds(full || e.compiledInOrder ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
                 .jvmArgsAppend(e.compiledInOrder ? withFlag(jvmArguments(variant, agentJar), "-Xbatch")
