@@ -210,18 +210,12 @@ public final class Main {
                 .warmupTime(TimeValue.milliseconds(full || e.compiledInOrder ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
-                .jvmArgsAppend(e.compiledInOrder ? withFlag(jvmArguments(variant, agentJar), "-Xbatch")
-                        : jvmArguments(variant, agentJar))
+                .jvmArgsAppend(jvmArguments(variant, agentJar))
                 .shouldFailOnError(true);
+        if (e.compiledInOrder) options.jvmArgsPrepend("-Xbatch");
         for (Map.Entry<String, String> p : e.fixed.entrySet()) options.param(p.getKey(), p.getValue());
         if (e.gc) options.addProfiler(GCProfiler.class);
         return new Runner(options.build()).run();
-    }
-
-    private static String[] withFlag(String[] arguments, String flag) {
-        String[] with = Arrays.copyOf(arguments, arguments.length + 1);
-        with[arguments.length] = flag;
-        return with;
     }
 
     /** The agent variants run under -javaagent; everything else in a plain JVM (JMH's forks and BankInterleaved's workers). */
