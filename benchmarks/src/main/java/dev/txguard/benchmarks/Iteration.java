@@ -1,0 +1,82 @@
+package dev.txguard.benchmarks;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * HotPath's iteration over H2 taken apart: one query, read to its end, returning 1 row or 1,000. The
+ * difference between the two is what a variant adds per row, and the 1-row time is what it adds per
+ * query. H2 answers a repeated query with unchanged parameters from its last result, so neither figure
+ * includes running the query.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class Iteration {
+
+    @Param({"raw", "txguard", "agent", "agent-activations", "p6spy", "datasource-proxy"})
+    public String variant;
+
+    private Connection c;
+    private PreparedStatement oneRow;
+    private PreparedStatement thousandRows;
+
+    @Setup(Level.Trial)
+    public void open() throws SQLException {
+        c = Connections.open(variant, Connections.H2);
+        Connections.execute(c, "DROP TABLE IF EXISTS bench_accounts",
+                "CREATE TABLE bench_accounts (id INT PRIMARY KEY, owner VARCHAR(40), balance BIGINT)",
+                "INSERT INTO bench_accounts SELECT x, 'owner ' || x, 1000 FROM SYSTEM_RANGE(1, 1000)");
+        oneRow = upTo(1);
+        thousandRows = upTo(1000);
+    }
+
+    /** The same SQL for both, so that H2 does the same work per row and per query. */
+    private PreparedStatement upTo(int rows) throws SQLException {
+        PreparedStatement p = c.prepareStatement("SELECT id, balance FROM bench_accounts WHERE id <= ? ORDER BY id");
+        p.setInt(1, rows);
+        return p;
+    }
+
+    @TearDown(Level.Trial)
+    public void close() throws SQLException {
+        Connections.execute(c, "DROP TABLE bench_accounts");
+        c.close();
+    }
+
+    /* The loop of HotPath.iterate1000Rows, written out in each method so that each compiles as that one does. */
+
+    @Benchmark
+    public void iterate1Row(Blackhole bh) throws SQLException {
+        try (ResultSet rs = oneRow.executeQuery()) {
+            while (rs.next()) {
+                bh.consume(rs.getInt(1));
+                bh.consume(rs.getLong(2));
+            }
+        }
+    }
+
+    @Benchmark
+    public void iterate1000Rows(Blackhole bh) throws SQLException {
+        try (ResultSet rs = thousandRows.executeQuery()) {
+            while (rs.next()) {
+                bh.consume(rs.getInt(1));
+                bh.consume(rs.getLong(2));
+            }
+        }
+    }
+}
