@@ -90,6 +90,14 @@ final class Connections {
         return c;
     }
 
+    /** The accounts HotPath and Iteration read: ids 1 to 1,000. */
+    static void createAccounts(Connection c, String database) throws SQLException {
+        execute(c, "DROP TABLE IF EXISTS bench_accounts",
+                "CREATE TABLE bench_accounts (id INT PRIMARY KEY, owner VARCHAR(40), balance BIGINT)",
+                "INSERT INTO bench_accounts SELECT x, 'owner ' || x, 1000 FROM "
+                        + (database.equals(POSTGRESQL) ? "generate_series(1, 1000) AS x" : "SYSTEM_RANGE(1, 1000)"));
+    }
+
     static void execute(Connection c, String... statements) throws SQLException {
         try (Statement s = c.createStatement()) {
             for (String sql : statements) s.execute(sql);

@@ -45,11 +45,8 @@ public class HotPath {
     @Setup(Level.Trial)
     public void open() throws SQLException {
         c = Connections.open(variant, database);
-        Connections.execute(c, "DROP TABLE IF EXISTS bench_accounts", "DROP TABLE IF EXISTS bench_lines",
-                "CREATE TABLE bench_accounts (id INT PRIMARY KEY, owner VARCHAR(40), balance BIGINT)",
-                "CREATE TABLE bench_lines (id INT PRIMARY KEY, amount BIGINT)",
-                "INSERT INTO bench_accounts SELECT x, 'owner ' || x, 1000 FROM "
-                        + (database.equals(Connections.POSTGRESQL) ? "generate_series(1, 1000) AS x" : "SYSTEM_RANGE(1, 1000)"));
+        Connections.createAccounts(c, database);
+        Connections.execute(c, "DROP TABLE IF EXISTS bench_lines", "CREATE TABLE bench_lines (id INT PRIMARY KEY, amount BIGINT)");
         selectByKey = c.prepareStatement("SELECT id, owner, balance FROM bench_accounts WHERE id = ?");
         insert = c.prepareStatement("INSERT INTO bench_lines (id, amount) VALUES (?, ?)");
         insertBatch = c.prepareStatement("INSERT INTO bench_lines (id, amount) VALUES (?, ?)");

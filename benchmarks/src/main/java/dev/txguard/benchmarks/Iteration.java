@@ -38,9 +38,7 @@ public class Iteration {
     @Setup(Level.Trial)
     public void open() throws SQLException {
         c = Connections.open(variant, Connections.H2);
-        Connections.execute(c, "DROP TABLE IF EXISTS bench_accounts",
-                "CREATE TABLE bench_accounts (id INT PRIMARY KEY, owner VARCHAR(40), balance BIGINT)",
-                "INSERT INTO bench_accounts SELECT x, 'owner ' || x, 1000 FROM SYSTEM_RANGE(1, 1000)");
+        Connections.createAccounts(c, Connections.H2);
         oneRow = upTo(1);
         thousandRows = upTo(1000);
     }

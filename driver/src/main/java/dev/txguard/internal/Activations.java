@@ -71,20 +71,20 @@ public final class Activations {
 
     static Stack current() {
         Thread thread = Thread.currentThread();
-        Stack slotted = SLOTS[slotOf(thread)];
+        int slot = slotOf(thread);
+        Stack slotted = SLOTS[slot];
         // Other threads write slots without synchronisation; of what a slot holds only the final field, all
         // that is read here, is sure to be seen as it was built.
         if (slotted != null && slotted.thread.get() == thread) return slotted;
-        return claimSlot(thread);
+        return claimSlot(slot);
     }
 
     static int slotOf(Thread thread) {
         return (int) thread.getId() & (SLOTS.length - 1);
     }
 
-    private static Stack claimSlot(Thread thread) {
+    private static Stack claimSlot(int slot) {
         Stack stack = STACKS.get();
-        int slot = slotOf(thread);
         Stack occupant = SLOTS[slot];
         if (occupant == null || occupant.thread.get() == null) SLOTS[slot] = stack;
         return stack;
