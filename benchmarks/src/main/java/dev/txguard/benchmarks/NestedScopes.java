@@ -46,7 +46,7 @@ public class NestedScopes {
     @Param({HANDWRITTEN, TXGUARD, TXGUARD_EMPTY, ACTIVATIONS, ACTIVATIONS_EMPTY, SPRING, SPRING_EMPTY, FLAT})
     public String variant;
 
-    @Param({"h2", "postgresql"})
+    @Param({Connections.H2, Connections.POSTGRESQL, Connections.STUB})
     public String database;
 
     private Connection c;

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.Properties;
 import java.util.logging.Logger;
@@ -84,8 +85,14 @@ public final class StubDatabase implements Driver {
 
     private static Connection connection() {
         // Named as H2 to the proxies that ask: the product decides nothing on the paths measured here.
-        DatabaseMetaData metaData = stub(DatabaseMetaData.class,
-                (p, m, a) -> m.getName().equals("getDatabaseProductName") ? "H2" : defaultFor(m.getReturnType()));
+        DatabaseMetaData metaData = stub(DatabaseMetaData.class, (p, m, a) -> {
+            switch (m.getName()) {
+                case "getDatabaseProductName": return "H2";
+                case "supportsSavepoints": return Boolean.TRUE; // Spring's PROPAGATION_NESTED asks
+                default: return defaultFor(m.getReturnType());
+            }
+        });
+        Savepoint savepoint = stub(Savepoint.class, (p, m, a) -> defaultFor(m.getReturnType()));
         boolean[] autoCommit = {true};
         Connection[] self = new Connection[1];
         self[0] = stub(Connection.class, (p, m, a) -> {
@@ -97,6 +104,7 @@ public final class StubDatabase implements Driver {
                 case "setAutoCommit":
                     autoCommit[0] = (Boolean) a[0];
                     return null;
+                case "setSavepoint": return savepoint; // Spring refuses to release a null one
                 case "isValid": return Boolean.TRUE;
                 case "isWrapperFor": return Boolean.FALSE;
                 case "unwrap": throw new SQLException("the stub database wraps nothing");
