@@ -84,7 +84,8 @@ public final class StubDatabase implements Driver {
     }
 
     private static Connection connection() {
-        // Named as H2 to the proxies that ask: the product decides nothing on the paths measured here.
+        // Named as H2 to the proxies that ask. On the paths measured here the product decides only which savepoint
+        // statements txguard sends (H2's way: no RELEASE), and the stub answers them all alike.
         DatabaseMetaData metaData = stub(DatabaseMetaData.class, (p, m, a) -> {
             switch (m.getName()) {
                 case "getDatabaseProductName": return "H2";
