@@ -27,6 +27,7 @@ import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
@@ -63,6 +64,10 @@ public final class TxGuardAgent {
             LOG.log(Level.WARNING, "txguard agent: already installed in this JVM; nothing more to do");
             return;
         }
+        // AgentBuilder.Default prepares Byte Buddy's Nexus (type initializers, injected with sun.misc.Unsafe) though
+        // a builder that disables class format changes never uses it; on JDK 24 and later that first use of Unsafe
+        // prints four warning lines at every start. (The property is relocated with Byte Buddy: it is txguard's own.)
+        if (System.getProperty(Nexus.PROPERTY) == null) System.setProperty(Nexus.PROPERTY, "true");
         // Byte Buddy leaves synthetic methods alone by default; lambda bodies are the application's methods too.
         AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().ignore(isBridge()))
                 .disableClassFormatChanges()

@@ -151,6 +151,7 @@ class AgentIT {
         String rest = out.lines().collect(Collectors.joining("\n"));
         assertTrue(app.waitFor(120, TimeUnit.SECONDS), "the application did not finish");
         assertEquals(0, app.exitValue(), seen + rest);
+        assertNoUnsafeWarning(seen + rest);
         assertTrue(rest.contains("checkout: checkout failed: txguard: durable method"), seen + rest);
         assertTrue(rest.contains("queued: wire refused: txguard: durable method"), seen + rest);
         assertEquals("alice=10000 bob=10000 audit=0 wires=0", books(url), database + " " + layout);
@@ -209,7 +210,13 @@ class AgentIT {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the application did not finish");
         assertEquals(0, p.exitValue(), output);
+        assertNoUnsafeWarning(output);
         return output;
+    }
+
+    /** JDK 24 and later warn at the first use of sun.misc.Unsafe: the agent must not make an application print that. */
+    private static void assertNoUnsafeWarning(String output) {
+        assertTrue(!output.contains("sun.misc.Unsafe"), "the JVM warned about sun.misc.Unsafe:\n" + output);
     }
 
     private static Process start(List<String> jvmOptions, String... appArguments) throws IOException {
@@ -228,6 +235,7 @@ class AgentIT {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "did not finish: " + command);
         assertEquals(0, p.exitValue(), output);
+        assertNoUnsafeWarning(output);
         return output;
     }
 
