@@ -138,7 +138,53 @@ public final class BankInterleaved {
                     Main.median(throughput[i]), Main.median(ratios), ratioInterval[0], ratioInterval[1], Main.median(p50[i]),
                     Main.median(p99[i]), cpu));
         }
+        s.append(pooled(rounds, throughput, user, cpuMeasured));
         return s.toString();
+    }
+
+    /**
+     * When a variant runs in more than one JVM: each variant's JVMs taken together, round by round (the mean
+     * of their throughputs against the mean of the baseline variant's JVMs). One JVM differs from the next
+     * of the same variant by a few per cent, more than the target's margin, so a variant is judged by its
+     * JVMs pooled, not by any one of them against one baseline JVM.
+     */
+    private static String pooled(int rounds, double[][] throughput, double[][] user, boolean cpuMeasured) {
+        List<String> variants = new ArrayList<>(new java.util.LinkedHashSet<>(Arrays.asList(VARIANTS)));
+        if (variants.size() == VARIANTS.length) return "";
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nEach variant's JVMs pooled: per round, the mean"
+                + " throughput of its JVMs against the mean of the %s JVMs (and the same for user CPU per transfer);"
+                + " medians over the rounds, with the 95 %% confidence interval of the median.%n%n", VARIANTS[0]));
+        s.append("| variant | JVMs | ratio to " + VARIANTS[0] + " | 95 % interval | user CPU added | 95 % interval |\n");
+        s.append("|---|---|---|---|---|---|\n");
+        for (String variant : variants) {
+            double[] ratios = new double[rounds];
+            double[] added = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratios[r] = meanOver(variant, throughput, r) / meanOver(VARIANTS[0], throughput, r);
+                added[r] = meanOver(variant, user, r) - meanOver(VARIANTS[0], user, r);
+            }
+            double[] ratioInterval = medianInterval(ratios);
+            double[] addedInterval = medianInterval(added);
+            String cpu = !cpuMeasured ? "| | |" : String.format(Locale.ROOT, "| %+.1f µs | %+.1f to %+.1f µs |",
+                    Main.median(added), addedInterval[0], addedInterval[1]);
+            s.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f to %.3f %s%n", variant,
+                    Collections.frequency(Arrays.asList(VARIANTS), variant), Main.median(ratios), ratioInterval[0],
+                    ratioInterval[1], cpu));
+        }
+        return s.toString();
+    }
+
+    /** The mean of one round's values over the JVMs of one variant. */
+    private static double meanOver(String variant, double[][] values, int round) {
+        double sum = 0;
+        int jvms = 0;
+        for (int i = 0; i < VARIANTS.length; i++) {
+            if (VARIANTS[i].equals(variant)) {
+                sum += values[i][round];
+                jvms++;
+            }
+        }
+        return sum / jvms;
     }
 
     /**
