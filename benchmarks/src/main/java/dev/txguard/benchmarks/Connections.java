@@ -20,6 +20,8 @@ final class Connections {
     static final String POSTGRESQL = "postgresql";
     /** A database that does no work (StubDatabase): what is left of a call is the proxy's. */
     static final String STUB = "stub";
+    /** For the JVMs that run against the stub: none of its methods, generated ones included, is inlined (see StubDatabase). */
+    static final String[] STUB_JVM_ARGUMENTS = {"-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.txguard.stubdb.*::*"};
 
     static final String RAW = "raw";
     static final String TXGUARD = "txguard";
@@ -82,7 +84,8 @@ final class Connections {
 
     /** A variant that measures the wrong thing is worse than none: txguard must be there exactly when named. */
     static Connection checked(Connection c, boolean guarded) {
-        boolean isGuarded = c.getClass().getName().startsWith("dev.txguard.");
+        // txguard's own classes; the stub database's are in dev.txguard.stubdb
+        boolean isGuarded = c.getClass().getName().startsWith("dev.txguard.internal.");
         if (isGuarded != guarded) {
             throw new IllegalStateException("expected a " + (guarded ? "guarded" : "raw") + " connection, got "
                     + c.getClass().getName() + (guarded ? " (is the agent loaded?)" : ""));

@@ -28,7 +28,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * round, and the table reports medians over the rounds.
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar short    # everything, about 35 minutes on 2 cores
+ * java -jar benchmarks/target/benchmarks.jar short    # everything, about 45 minutes on 2 cores
  * java -jar benchmarks/target/benchmarks.jar full     # everything, longer iterations and more rounds
  * java -jar benchmarks/target/benchmarks.jar short HotPath   # only the experiments whose name contains this
  * </pre>
@@ -43,34 +43,40 @@ public final class Main {
         final String baseline;
         final Map<String, String> fixed;
         final boolean gc;
-        /**
-         * Each JVM compiles in the order the code gets hot, waiting for every compilation (-Xbatch), so that
-         * the variants are compared with their code compiled alike; see COMPILED_IN_ORDER_WARMUP_SECONDS.
-         */
-        final boolean compiledInOrder;
+        final Warmup warmup;
 
         Experiment(String title, Class<?> benchmark, String[] variants, String baseline, Map<String, String> fixed,
                    boolean gc) {
-            this(title, benchmark, variants, baseline, fixed, gc, false);
+            this(title, benchmark, variants, baseline, fixed, gc, Warmup.OF_THE_RUN);
         }
 
         Experiment(String title, Class<?> benchmark, String[] variants, String baseline, Map<String, String> fixed,
-                   boolean gc, boolean compiledInOrder) {
+                   boolean gc, Warmup warmup) {
             this.title = title;
             this.benchmark = benchmark;
             this.variants = variants;
             this.baseline = baseline;
             this.fixed = fixed;
             this.gc = gc;
-            this.compiledInOrder = compiledInOrder;
+            this.warmup = warmup;
         }
     }
 
-    /**
-     * Warm-up when compiling in order, in iterations of a second: the last compilation of JMH's measuring
-     * loop comes 3 s into the fork, and 8 s under the agent with activations (its start-up delays the JIT).
-     */
-    private static final int COMPILED_IN_ORDER_WARMUP_SECONDS = 10;
+    private enum Warmup {
+        /** short: 3 x 0.4 s; full: 4 x 1 s. */
+        OF_THE_RUN,
+        /**
+         * 6 x 1 s. Under the agent with activations the JIT finishes late, on Temurin 25 most: after the short
+         * run's warm-up a nested unit on the stub still took 1 to 5 us in some iterations, 230 ns in the others.
+         */
+        LONG,
+        /**
+         * 10 x 1 s, each JVM compiling in the order the code gets hot and waiting for every compilation
+         * (-Xbatch), so that the variants are compared with their code compiled alike. The last compilation of
+         * JMH's measuring loop comes 3 s into the fork, and 8 s under the agent with activations.
+         */
+        COMPILED_IN_ORDER
+    }
 
     /** One measurement: a benchmark method under one variant in one round. */
     private static final class Sample {
@@ -137,13 +143,18 @@ public final class Main {
                     Map.of("database", db), true));
         }
         // Without -Xbatch, the same code lands on a different compilation from one JVM to the next (H2's
-        // iteration: 11.5 to 16 us per 1,000 rows, raw included); compiled in order, each variant lands on one.
-        // datasource-proxy is the control: it hands out H2's own ResultSet, so its rows run raw's compiled loop.
-        experiments.add(new Experiment("Iteration h2, compiled in order", Iteration.class,
-                new String[] {"raw", "txguard", "agent-activations", "datasource-proxy"}, "raw", Map.of(), false, true));
+        // iteration: 11.5 to 16 us per 1,000 rows, raw included); compiled in order, each variant lands on one
+        // (on JDK 17; on Temurin 25 the stub's loop still lands on one of two). datasource-proxy is the control: it
+        // hands out the driver's own ResultSet, so its rows run raw's compiled loop. On the stub, whose row methods
+        // are calls the JIT cannot see into: what the wrapper costs per row in front of such a driver.
+        for (String db : new String[] {"h2", "stub"}) {
+            experiments.add(new Experiment("Iteration " + db + ", compiled in order", Iteration.class,
+                    new String[] {"raw", "txguard", "agent-activations", "datasource-proxy"}, "raw",
+                    Map.of("database", db), false, Warmup.COMPILED_IN_ORDER));
+        }
         for (String check : new String[] {"volatile", "plain"}) {
             experiments.add(new Experiment("WrapperCost " + check, WrapperCost.class, new String[] {"direct", "wrapped"},
-                    "direct", Map.of("check", check), false, true));
+                    "direct", Map.of("check", check), false, Warmup.COMPILED_IN_ORDER));
         }
         for (String depth : new String[] {"10", "100", "300"}) {
             experiments.add(new Experiment("TransactionControl depth " + depth, TransactionControl.class,
@@ -154,13 +165,14 @@ public final class Main {
         // difference from raw is what txguard adds.
         experiments.add(new Experiment("TransactionControl stub depth 100", TransactionControl.class,
                 new String[] {"raw", "txguard", "agent", "agent-activations"}, "raw",
-                Map.of("depth", "100", "database", "stub"), true));
+                Map.of("depth", "100", "database", "stub"), true, Warmup.LONG));
         for (String db : postgres ? new String[] {"h2", "postgresql", "stub"} : new String[] {"h2", "stub"}) {
             experiments.add(new Experiment("NestedScopes " + db, NestedScopes.class,
                     new String[] {NestedScopes.HANDWRITTEN, NestedScopes.TXGUARD, NestedScopes.TXGUARD_EMPTY,
                             NestedScopes.ACTIVATIONS, NestedScopes.ACTIVATIONS_EMPTY, NestedScopes.SPRING,
                             NestedScopes.SPRING_EMPTY, NestedScopes.FLAT},
-                    NestedScopes.HANDWRITTEN, Map.of("database", db), false));
+                    NestedScopes.HANDWRITTEN, Map.of("database", db), false,
+                    db.equals(Connections.STUB) ? Warmup.LONG : Warmup.OF_THE_RUN));
         }
         experiments.add(new Experiment("MethodCalls", MethodCalls.class, new String[] {"raw", "agent-activations"}, "raw",
                 Map.of(), false));
@@ -208,13 +220,14 @@ public final class Main {
                 .include("^" + e.benchmark.getName().replace(".", "\\.") + "\\.")
                 .param("variant", variant)
                 .forks(1)
-                .warmupIterations(e.compiledInOrder ? COMPILED_IN_ORDER_WARMUP_SECONDS : full ? 4 : 3)
-                .warmupTime(TimeValue.milliseconds(full || e.compiledInOrder ? 1000 : 400))
+                .warmupIterations(e.warmup == Warmup.COMPILED_IN_ORDER ? 10 : e.warmup == Warmup.LONG ? 6 : full ? 4 : 3)
+                .warmupTime(TimeValue.milliseconds(full || e.warmup != Warmup.OF_THE_RUN ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
                 .jvmArgsAppend(jvmArguments(variant, agentJar))
                 .shouldFailOnError(true);
-        if (e.compiledInOrder) options.jvmArgsPrepend("-Xbatch");
+        if (e.warmup == Warmup.COMPILED_IN_ORDER) options.jvmArgsPrepend("-Xbatch");
+        if (Connections.STUB.equals(e.fixed.get("database"))) options.jvmArgsPrepend(Connections.STUB_JVM_ARGUMENTS);
         for (Map.Entry<String, String> p : e.fixed.entrySet()) options.param(p.getKey(), p.getValue());
         if (e.gc) options.addProfiler(GCProfiler.class);
         return new Runner(options.build()).run();
