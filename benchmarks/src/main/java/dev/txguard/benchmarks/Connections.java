@@ -21,7 +21,8 @@ final class Connections {
     /** A database that does no work (StubDatabase): what is left of a call is the proxy's. */
     static final String STUB = "stub";
     /** For the JVMs that run against the stub: none of its methods, generated ones included, is inlined (see StubDatabase). */
-    static final String[] STUB_JVM_ARGUMENTS = {"-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.txguard.stubdb.*::*"};
+    static final String[] STUB_JVM_ARGUMENTS = {"-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=dontinline," + StubDatabase.class.getPackageName() + ".*::*"};
 
     static final String RAW = "raw";
     static final String TXGUARD = "txguard";
