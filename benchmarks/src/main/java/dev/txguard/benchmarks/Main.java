@@ -63,19 +63,26 @@ public final class Main {
     }
 
     private enum Warmup {
-        /** short: 3 x 0.4 s; full: 4 x 1 s. */
-        OF_THE_RUN,
+        /** The run's own: short 3 x 0.4 s, full 4 x 1 s. */
+        OF_THE_RUN(0),
         /**
-         * 6 x 1 s. Under the agent with activations the JIT finishes late, on Temurin 25 most: after the short
-         * run's warm-up a nested unit on the stub still took 1 to 5 us in some iterations, 230 ns in the others.
+         * Under the agent with activations the JIT finishes late, on Temurin 25 most: after the short run's
+         * warm-up a nested unit on the stub still took 1 to 5 us in some iterations, 230 ns in the others.
          */
-        LONG,
+        LONG(6),
         /**
-         * 10 x 1 s, each JVM compiling in the order the code gets hot and waiting for every compilation
-         * (-Xbatch), so that the variants are compared with their code compiled alike. The last compilation of
-         * JMH's measuring loop comes 3 s into the fork, and 8 s under the agent with activations.
+         * Each JVM compiles in the order the code gets hot and waits for every compilation (-Xbatch), so that
+         * the variants are compared with their code compiled alike. The last compilation of JMH's measuring
+         * loop comes 3 s into the fork, and 8 s under the agent with activations.
          */
-        COMPILED_IN_ORDER
+        COMPILED_IN_ORDER(10);
+
+        /** Iterations of a second, in short and full runs alike; 0 for the run's own warm-up. */
+        final int seconds;
+
+        Warmup(int seconds) {
+            this.seconds = seconds;
+        }
     }
 
     /** One measurement: a benchmark method under one variant in one round. */
@@ -220,8 +227,8 @@ public final class Main {
                 .include("^" + e.benchmark.getName().replace(".", "\\.") + "\\.")
                 .param("variant", variant)
                 .forks(1)
-                .warmupIterations(e.warmup == Warmup.COMPILED_IN_ORDER ? 10 : e.warmup == Warmup.LONG ? 6 : full ? 4 : 3)
-                .warmupTime(TimeValue.milliseconds(full || e.warmup != Warmup.OF_THE_RUN ? 1000 : 400))
+                .warmupIterations(e.warmup.seconds > 0 ? e.warmup.seconds : full ? 4 : 3)
+                .warmupTime(TimeValue.milliseconds(full || e.warmup.seconds > 0 ? 1000 : 400))
                 .measurementIterations(full ? 5 : 3)
                 .measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
                 .jvmArgsAppend(jvmArguments(variant, agentJar))
