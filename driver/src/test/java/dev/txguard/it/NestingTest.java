@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -284,6 +286,81 @@ class NestingTest {
             service(c, db, false, () -> {
                 sqlDao.run();
                 sqlDaoUndoing.run();
+            });
+            db.assertCommitted(1, 2, 3);
+        }
+    }
+
+    /** A DAO that edits its caller's result set in its own "transaction", the classic shape. */
+    static void editInOwnTransaction(Connection c, Work edit) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            edit.run();
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    interface RowsWork {
+        void run(Connection c, ResultSet rows) throws SQLException;
+    }
+
+    /**
+     * The caller's transaction: rows 1 and 2, read back through an updatable result set on row 1 for the
+     * work, which may edit it; then the caller commits.
+     */
+    private static void editingTheCallersRows(TestDb db, RowsWork work) throws SQLException {
+        Connection c = db.guarded();
+        c.setAutoCommit(false);
+        db.insert(c, 1);
+        db.insert(c, 2);
+        try (Statement s = c.createStatement(ResultSet.TYPE_SCROLL_INSENSITIVE, ResultSet.CONCUR_UPDATABLE);
+             ResultSet rows = s.executeQuery("SELECT id, note FROM " + db.table + " ORDER BY id")) {
+            assertTrue(rows.next());
+            work.run(c, rows);
+        }
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void updatableResultSet_writesInANestedScopeAreUndoneWithIt(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            editingTheCallersRows(db, (c, rows) -> {
+                assertThrows(ServiceFailure.class, () -> editInOwnTransaction(c, () -> {
+                    rows.updateString("note", "renamed");
+                    rows.updateRow();
+                    throw new ServiceFailure();
+                }));
+                assertTrue(rows.next());
+                assertThrows(ServiceFailure.class, () -> editInOwnTransaction(c, () -> {
+                    rows.deleteRow();
+                    throw new ServiceFailure();
+                }));
+            });
+            db.assertCommitted(1, 2);
+            assertEquals(java.util.Arrays.asList(null, null), db.committedNotes(), "the renaming was undone");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void updatableResultSet_aFailedInsertInANestedScope_theCallerCarriesOn(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            editingTheCallersRows(db, (c, rows) -> {
+                // on PostgreSQL the duplicate aborts the transaction: only the nested scope's savepoint saves it
+                assertThrows(SQLException.class, () -> editInOwnTransaction(c, () -> {
+                    rows.moveToInsertRow();
+                    rows.updateInt("id", 2);
+                    rows.insertRow();
+                }));
+                rows.moveToCurrentRow();
+                db.insert(c, 3);
             });
             db.assertCommitted(1, 2, 3);
         }

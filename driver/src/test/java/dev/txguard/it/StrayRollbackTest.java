@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Collections;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -28,6 +31,40 @@ class StrayRollbackTest {
             c.commit();
             c.setAutoCommit(true);
             db.assertCommitted(1, 4);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void strayRollbackInNestedScope_aWriteThroughAnUpdatableResultSetIsRefusedToo(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            try (Statement s = c.createStatement(ResultSet.TYPE_SCROLL_INSENSITIVE, ResultSet.CONCUR_UPDATABLE);
+                 ResultSet rows = s.executeQuery("SELECT id, note FROM " + db.table)) {
+                assertTrue(rows.next());
+                SQLException refused = assertThrows(SQLException.class, () -> renameAfterStrayRollback(c, rows));
+                assertEquals("25000", refused.getSQLState());
+                assertTrue(refused.getMessage().contains("statement refused"), refused.getMessage());
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            db.assertCommitted(1);
+            assertEquals(Collections.singletonList(null), db.committedNotes(), "the refused renaming");
+        }
+    }
+
+    /** A DAO whose helper rolls back on its behalf, and which then edits its caller's result set. */
+    private static void renameAfterStrayRollback(Connection c, ResultSet rows) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Legacy.Cleanup.rollbackQuietly(c);
+            rows.updateString("note", "renamed");
+            rows.updateRow();
+            c.commit();
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 

@@ -100,6 +100,16 @@ final class TestDb implements AutoCloseable {
         return ids;
     }
 
+    /** The committed rows' notes, by id, as another connection sees them. */
+    List<String> committedNotes() throws SQLException {
+        List<String> notes = new ArrayList<>();
+        try (Statement s = observer.createStatement();
+             ResultSet rs = s.executeQuery("SELECT note FROM " + table + " ORDER BY id")) {
+            while (rs.next()) notes.add(rs.getString(1));
+        }
+        return notes;
+    }
+
     void assertCommitted(Integer... ids) throws SQLException {
         assertEquals(new TreeSet<>(List.of(ids)), committed(), database + ": rows another connection sees");
     }
