@@ -299,6 +299,49 @@ class DatabaseSpecificsTest {
         }
     }
 
+    /**
+     * A stored procedure that commits (MariaDB, MySQL) commits the whole transaction from inside the server,
+     * where txguard cannot see. What it does see is the nested scope's savepoint gone when the scope rolls
+     * back: the error says the database ended the transaction, and every scope of it is rollback-only.
+     * (PostgreSQL refuses a COMMIT in a procedure called inside a transaction block.)
+     */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "MARIADB")
+    void aProcedureThatCommits_isNoticedWhenTheNestedScopeRollsBack(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            String procedure = db.table + "_commits";
+            Legacy.sql(db.rawObserver(), "CREATE PROCEDURE " + procedure + "() BEGIN INSERT INTO " + db.table
+                    + " (id) VALUES (2); COMMIT; END");
+            try {
+                Connection c = db.guarded();
+                c.setAutoCommit(false);
+                db.insert(c, 1);
+                SQLException noticed = assertThrows(SQLException.class, () -> callThenFail(c, procedure));
+                assertEquals("25000", noticed.getSQLState());
+                assertTrue(noticed.getMessage().contains("ended the transaction"), noticed.getMessage());
+                assertThrows(SQLException.class, c::commit);
+                c.rollback();
+                c.setAutoCommit(true);
+                db.assertCommitted(1, 2); // the procedure's commit cannot be undone
+            } finally {
+                Legacy.sql(db.rawObserver(), "DROP PROCEDURE " + procedure);
+            }
+        }
+    }
+
+    private static void callThenFail(Connection c, String procedure) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Legacy.sql(c, "CALL " + procedure + "()");
+            throw new IllegalStateException("the DAO failed after the call");
+        } catch (RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
     private static String raiseSerializationFailure(Database database) {
         switch (database) {
             case POSTGRESQL:
