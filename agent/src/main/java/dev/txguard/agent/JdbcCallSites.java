@@ -36,7 +36,7 @@ final class JdbcCallSites {
     private static final Set<String> EVENTS = Set.of(
             "setAutoCommit", "commit", "rollback", "setSavepoint", "releaseSavepoint", "close", "clearWarnings",
             "endRequest", "execute", "executeUpdate", "executeLargeUpdate", "executeQuery", "executeBatch",
-            "executeLargeBatch", "addBatch");
+            "executeLargeBatch", "addBatch", "updateRow", "insertRow", "deleteRow", "refreshRow");
 
     /**
      * Connection's transaction methods by name and descriptor: called on a driver's own connection class (one

@@ -19,6 +19,11 @@ class JdbcCallSitesTest {
             c.setAutoCommit(false);
         }
 
+        /** A write through an updatable result set is a statement. */
+        void editsARow(java.sql.ResultSet rows) throws SQLException {
+            rows.updateRow();
+        }
+
         void callsADao(Connection c) throws SQLException {
             begins(c);
         }
@@ -62,12 +67,12 @@ class JdbcCallSitesTest {
         try (InputStream in = Sample.class.getResourceAsStream("JdbcCallSitesTest$Sample.class")) {
             sites = JdbcCallSites.of(in.readAllBytes());
         }
-        assertEquals(Set.of("begins(Ljava/sql/Connection;)V", "commitsOnTheDriversClass(Lorg/h2/jdbc/JdbcConnection;)V"),
-                sites.callingJdbc);
+        assertEquals(Set.of("begins(Ljava/sql/Connection;)V", "editsARow(Ljava/sql/ResultSet;)V",
+                "commitsOnTheDriversClass(Lorg/h2/jdbc/JdbcConnection;)V"), sites.callingJdbc);
         Set<String> names = new java.util.TreeSet<>();
         for (String m : sites.mayRunApplicationCode) names.add(m.substring(0, m.indexOf('(')));
         // the lambda's body multiplies only: it is not instrumented, and creating it runs nothing
-        assertEquals(Set.of("begins", "callsADao", "runsSomethingItWasGiven", "commitsOnTheDriversClass",
+        assertEquals(Set.of("begins", "editsARow", "callsADao", "runsSomethingItWasGiven", "commitsOnTheDriversClass",
                 "switchesASession", "<init>"), names);
     }
 }

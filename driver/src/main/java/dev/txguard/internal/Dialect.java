@@ -9,12 +9,15 @@ import java.util.Locale;
  */
 final class Dialect {
 
-    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true);
-    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false);
-    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false);
-    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false);
-    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
+    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true,
             false);
+    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false,
+            false);
+    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false, true);
+    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
+            false);
+    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
+            false, false);
 
     final String name;
     /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
@@ -32,11 +35,17 @@ final class Dialect {
     final boolean releaseDestroysLaterSavepoints;
     /** Any failed statement, a failed RELEASE included, aborts the whole transaction (PostgreSQL). */
     final boolean errorAbortsTransaction;
+    /**
+     * A SET statement commits the open transaction unless it only changes the session (H2: SET SESSION
+     * CHARACTERISTICS, SET MODE, SET LOCK_MODE and the like commit; SET SCHEMA, SET @variable do not), and so
+     * does a change of isolation level through JDBC.
+     */
+    final boolean settingsCommit;
 
     private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
                     boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
                     boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
-                    boolean errorAbortsTransaction) {
+                    boolean errorAbortsTransaction, boolean settingsCommit) {
         this.name = name;
         this.endIsCommit = endIsCommit;
         this.hashComments = hashComments;
@@ -48,6 +57,7 @@ final class Dialect {
         this.temporaryTablesCommit = temporaryTablesCommit;
         this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
         this.errorAbortsTransaction = errorAbortsTransaction;
+        this.settingsCommit = settingsCommit;
     }
 
     static Dialect forProduct(String productName) {

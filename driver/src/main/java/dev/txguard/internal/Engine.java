@@ -481,12 +481,7 @@ final class Engine {
                 setAutoCommit(kind == Sql.AUTOCOMMIT_ON);
                 return true;
             case Sql.IMPLICIT_COMMIT:
-                if (dialect.implicitCommitDdl && depth > 1) {
-                    refuseOrReport("DDL in a nested scope", Errors.ddl("'" + abbreviate(sql) + "' would make " + dialect
-                            + " commit the transaction begun at " + scopes[0].beganAt() + " implicitly, which no savepoint"
-                            + " survives; txguard refuses it inside the nested scope begun at " + scopes[depth - 1].beganAt()
-                            + ". Run DDL outside the transaction."));
-                }
+                if (dialect.implicitCommitDdl) refuseImplicitCommitInNestedScope("'" + abbreviate(sql) + "'");
                 return false;
             case Sql.UNSUPPORTED_CONTROL:
                 if (depth > 0) {
@@ -503,6 +498,20 @@ final class Engine {
             default:
                 return false;
         }
+    }
+
+    /** Before the driver's setTransactionIsolation, which commits the open transaction on some databases (H2). */
+    void isolationChange() throws SQLException {
+        if (dialect.settingsCommit) refuseImplicitCommitInNestedScope("setTransactionIsolation");
+    }
+
+    /** What the database would commit implicitly: refused in a nested scope, as no savepoint survives it. */
+    private void refuseImplicitCommitInNestedScope(String what) throws SQLException {
+        if (depth <= 1) return; // in the outermost scope, as without txguard
+        refuseOrReport("implicit commit in a nested scope", Errors.implicitCommit(what + " would make " + dialect + " commit the"
+                + " transaction begun at " + scopes[0].beganAt() + " implicitly, which no savepoint survives; txguard"
+                + " refuses it inside the nested scope begun at " + scopes[depth - 1].beganAt()
+                + ". Run it outside the transaction."));
     }
 
     /** For statements that cannot carry transaction control (batches, executeQuery). */

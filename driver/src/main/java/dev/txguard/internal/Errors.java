@@ -10,8 +10,11 @@ final class Errors {
 
     /** Active SQL transaction: a durable block found one already open. */
     static final String ACTIVE_TRANSACTION = "25001";
-    /** Schema and data statement mixing not supported: DDL that would commit an enclosing scope. */
-    static final String DDL_IN_NESTED_SCOPE = "25007";
+    /**
+     * Schema and data statement mixing not supported: DDL, or another statement or call that would commit an
+     * enclosing scope.
+     */
+    static final String IMPLICIT_COMMIT_IN_NESTED_SCOPE = "25007";
     static final String INVALID_STATE = "25000";
 
     private Errors() {}
@@ -32,7 +35,7 @@ final class Errors {
         return new SQLException("txguard: " + message, ACTIVE_TRANSACTION);
     }
 
-    static SQLException ddl(String message) {
-        return new SQLException("txguard: " + message, DDL_IN_NESTED_SCOPE);
+    static SQLException implicitCommit(String message) {
+        return new SQLException("txguard: " + message, IMPLICIT_COMMIT_IN_NESTED_SCOPE);
     }
 }

@@ -22,7 +22,7 @@ final class Sql {
     static final int ROLLBACK = 4;
     static final int AUTOCOMMIT_ON = 5;
     static final int AUTOCOMMIT_OFF = 6;
-    /** DDL and its kin: commits the transaction implicitly on some databases (see Dialect). */
+    /** DDL and its kin (on H2 most SET statements too): commits the transaction implicitly on some databases (see Dialect). */
     static final int IMPLICIT_COMMIT = 7;
     /** COMMIT/ROLLBACK AND CHAIN or RELEASE, or a SET AUTOCOMMIT txguard cannot read. */
     static final int UNSUPPORTED_CONTROL = 8;
@@ -43,7 +43,7 @@ final class Sql {
             case ROLLBACK: return "ROLLBACK";
             case AUTOCOMMIT_ON: return "SET AUTOCOMMIT on";
             case AUTOCOMMIT_OFF: return "SET AUTOCOMMIT off";
-            case IMPLICIT_COMMIT: return "DDL";
+            case IMPLICIT_COMMIT: return "a statement that commits implicitly";
             case UNSUPPORTED_CONTROL: return "transaction control txguard does not translate";
             case MULTI_WITH_CONTROL: return "several statements including transaction control";
             default: return "statement";
@@ -181,7 +181,18 @@ final class Sql {
         return UNSUPPORTED_CONTROL;
     }
 
+    /**
+     * H2's SET statements that only change the session, and so run inside the transaction (H2 2.3's
+     * transactional settings, and two it accepts and ignores); every other SET commits it.
+     */
+    private static final String[] H2_SESSION_SETTINGS = {
+        "SCHEMA", "CATALOG", "SCHEMA_SEARCH_PATH", "TIME", "NON_KEYWORDS", "LOCK_TIMEOUT", "QUERY_TIMEOUT",
+        "TRACE_LEVEL_SYSTEM_OUT", "TRACE_LEVEL_FILE", "CLUSTER", "WRITE_DELAY", "THROTTLE", "RETENTION_TIME",
+        "LAZY_QUERY_EXECUTION", "VARIABLE_BINARY", "TRUNCATE_LARGE_LENGTH", "BINARY_COLLATION", "UUID_COLLATION",
+    };
+
     private static int classifySet(String sql, int q, Dialect dialect) {
+        if (dialect.settingsCommit && !word(sql, q, "AUTOCOMMIT") && !isSessionSetting(sql, q)) return IMPLICIT_COMMIT;
         if (word(sql, q, "SESSION") || word(sql, q, "LOCAL")) q = next(sql, q, word(sql, q, "LOCAL") ? 5 : 7, dialect);
         if (q < sql.length() && sql.startsWith("@@", q)) {
             q += 2;
@@ -204,6 +215,14 @@ final class Sql {
             return UNSUPPORTED_CONTROL;
         }
         return atEnd(sql, next(sql, q, length, dialect)) ? value : UNSUPPORTED_CONTROL;
+    }
+
+    private static boolean isSessionSetting(String sql, int q) {
+        if (q < sql.length() && sql.charAt(q) == '@') return true; // a variable
+        for (String setting : H2_SESSION_SETTINGS) {
+            if (word(sql, q, setting)) return true;
+        }
+        return false;
     }
 
     /** Whether the statement at p is a procedural block whose body may hold ';'. */

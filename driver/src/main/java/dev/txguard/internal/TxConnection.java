@@ -59,6 +59,12 @@ final class TxConnection extends ConnectionBase {
     }
 
     @Override
+    public void setTransactionIsolation(int level) throws SQLException {
+        engine.isolationChange();
+        delegate.setTransactionIsolation(level);
+    }
+
+    @Override
     public boolean getAutoCommit() throws SQLException {
         return engine.getAutoCommit();
     }

@@ -138,6 +138,48 @@ class DatabaseSpecificsTest {
         }
     }
 
+    /**
+     * A DAO that wants its own isolation level. H2 commits the open transaction when the level changes, so
+     * inside a nested scope txguard refuses the change as it refuses DDL; PostgreSQL's driver refuses it
+     * itself once the transaction has run a statement; MariaDB applies it to the next transaction.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void isolationChangeInANestedScope_neverCommitsTheCallersWork(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED); // outermost: as without txguard
+            db.insert(c, 1);
+            String expected = database == Database.H2 ? "25007" : database == Database.POSTGRESQL ? "25001" : "changed";
+            assertEquals(expected, nestedIsolationChange(c, db,
+                    () -> c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE)));
+            if (database == Database.H2) {
+                assertEquals("25007", nestedIsolationChange(c, db, () -> Legacy.sql(c,
+                        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE")));
+            }
+            c.rollback();
+            c.setAutoCommit(true);
+            db.assertCommitted(); // the caller rolled back, and nothing had committed its work
+        }
+    }
+
+    /** The SQLState the change failed with, or "changed". */
+    private static String nestedIsolationChange(Connection c, TestDb db, NestingTest.Work change) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            change.run();
+            db.insert(c, 2);
+            c.commit();
+            return "changed";
+        } catch (SQLException e) {
+            c.rollback();
+            return e.getSQLState();
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
     private static boolean tableExists(TestDb db, String table) throws SQLException {
         try (ResultSet rs = db.raw().getMetaData().getTables(null, null, table, null)) {
             return rs.next();
