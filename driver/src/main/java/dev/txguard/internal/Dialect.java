@@ -36,16 +36,16 @@ final class Dialect {
     /** Any failed statement, a failed RELEASE included, aborts the whole transaction (PostgreSQL). */
     final boolean errorAbortsTransaction;
     /**
-     * A SET statement commits the open transaction unless it only changes the session (H2: SET SESSION
-     * CHARACTERISTICS, SET MODE, SET LOCK_MODE and the like commit; SET SCHEMA, SET @variable do not), and so
-     * does a change of isolation level through JDBC.
+     * The commands the database does not run inside a transaction commit the open one before they run (H2:
+     * every SET that changes more than the session, such as SET SESSION CHARACTERISTICS, SET MODE or SET
+     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT), and so does a change of isolation level through JDBC.
      */
-    final boolean settingsCommit;
+    final boolean nonTransactionalCommandsCommit;
 
     private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
                     boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
                     boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
-                    boolean errorAbortsTransaction, boolean settingsCommit) {
+                    boolean errorAbortsTransaction, boolean nonTransactionalCommandsCommit) {
         this.name = name;
         this.endIsCommit = endIsCommit;
         this.hashComments = hashComments;
@@ -57,7 +57,7 @@ final class Dialect {
         this.temporaryTablesCommit = temporaryTablesCommit;
         this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
         this.errorAbortsTransaction = errorAbortsTransaction;
-        this.settingsCommit = settingsCommit;
+        this.nonTransactionalCommandsCommit = nonTransactionalCommandsCommit;
     }
 
     static Dialect forProduct(String productName) {

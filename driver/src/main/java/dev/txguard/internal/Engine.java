@@ -502,7 +502,7 @@ final class Engine {
 
     /** Before the driver's setTransactionIsolation, which commits the open transaction on some databases (H2). */
     void isolationChange() throws SQLException {
-        if (dialect.settingsCommit) refuseImplicitCommitInNestedScope("setTransactionIsolation");
+        if (dialect.nonTransactionalCommandsCommit) refuseImplicitCommitInNestedScope("setTransactionIsolation");
     }
 
     /** What the database would commit implicitly: refused in a nested scope, as no savepoint survives it. */

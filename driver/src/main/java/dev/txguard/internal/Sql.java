@@ -106,7 +106,8 @@ final class Sql {
                     q = next(sql, q, 11, dialect);
                     return atEnd(sql, q) ? BEGIN : BEGIN_WITH_MODES;
                 }
-                return word(sql, p, "SET") ? classifySet(sql, next(sql, p, 3, dialect), dialect) : OTHER;
+                if (word(sql, p, "SET")) return classifySet(sql, next(sql, p, 3, dialect), dialect);
+                return word(sql, p, "SCRIPT") && dialect.nonTransactionalCommandsCommit ? IMPLICIT_COMMIT : OTHER;
             case 'C':
                 if (word(sql, p, "COMMIT")) return classifyEnd(sql, next(sql, p, 6, dialect), dialect, COMMIT);
                 if (word(sql, p, "CREATE")) {
@@ -115,13 +116,15 @@ final class Sql {
                     if (word(sql, q, "TEMPORARY")) return OTHER;
                     return IMPLICIT_COMMIT;
                 }
+                if (word(sql, p, "CHECK")) return word(sql, next(sql, p, 5, dialect), "TABLE") ? IMPLICIT_COMMIT : OTHER;
                 return word(sql, p, "COMMENT") ? IMPLICIT_COMMIT : OTHER;
             case 'E':
                 return word(sql, p, "END") && dialect.endIsCommit
                         ? classifyEnd(sql, next(sql, p, 3, dialect), dialect, COMMIT) : OTHER;
             case 'R':
                 if (word(sql, p, "ROLLBACK")) return classifyEnd(sql, next(sql, p, 8, dialect), dialect, ROLLBACK);
-                return word(sql, p, "RENAME") || word(sql, p, "REVOKE") || word(sql, p, "REPAIR") ? IMPLICIT_COMMIT : OTHER;
+                return word(sql, p, "RENAME") || word(sql, p, "REVOKE") || word(sql, p, "REPAIR") || word(sql, p, "RESET")
+                        ? IMPLICIT_COMMIT : OTHER;
             case 'A':
                 if (word(sql, p, "ABORT") && dialect.endIsCommit) {
                     return classifyEnd(sql, next(sql, p, 5, dialect), dialect, ROLLBACK);
@@ -133,6 +136,7 @@ final class Sql {
                     if (!dialect.temporaryTablesCommit && word(sql, q, "TEMPORARY")) return OTHER;
                     return IMPLICIT_COMMIT;
                 }
+                if (declaresTemporaryTable(sql, p, dialect)) return dialect.temporaryTablesCommit ? IMPLICIT_COMMIT : OTHER;
                 return OTHER;
             case 'T':
                 return word(sql, p, "TRUNCATE") ? IMPLICIT_COMMIT : OTHER;
@@ -141,7 +145,9 @@ final class Sql {
             case 'L':
                 return word(sql, p, "LOCK") ? IMPLICIT_COMMIT : OTHER;
             case 'U':
-                return word(sql, p, "UNLOCK") ? IMPLICIT_COMMIT : OTHER;
+                return word(sql, p, "UNLOCK") || word(sql, p, "UNINSTALL") ? IMPLICIT_COMMIT : OTHER;
+            case 'I':
+                return word(sql, p, "INSTALL") ? IMPLICIT_COMMIT : OTHER;
             case 'O':
                 return word(sql, p, "OPTIMIZE") ? IMPLICIT_COMMIT : OTHER;
             case 'F':
@@ -192,7 +198,10 @@ final class Sql {
     };
 
     private static int classifySet(String sql, int q, Dialect dialect) {
-        if (dialect.settingsCommit && !word(sql, q, "AUTOCOMMIT") && !isSessionSetting(sql, q)) return IMPLICIT_COMMIT;
+        if (dialect.nonTransactionalCommandsCommit && !word(sql, q, "AUTOCOMMIT") && !isSessionSetting(sql, q)) {
+            return IMPLICIT_COMMIT;
+        }
+        if (word(sql, q, "PASSWORD")) return IMPLICIT_COMMIT; // MySQL, MariaDB
         if (word(sql, q, "SESSION") || word(sql, q, "LOCAL")) q = next(sql, q, word(sql, q, "LOCAL") ? 5 : 7, dialect);
         if (q < sql.length() && sql.startsWith("@@", q)) {
             q += 2;
@@ -225,10 +234,18 @@ final class Sql {
         return false;
     }
 
+    /** DECLARE LOCAL|GLOBAL TEMPORARY TABLE (H2, DB2): a table, not the start of a procedural block. */
+    private static boolean declaresTemporaryTable(String sql, int p, Dialect dialect) {
+        if (!word(sql, p, "DECLARE")) return false;
+        int q = next(sql, p, 7, dialect);
+        if (!word(sql, q, "LOCAL") && !word(sql, q, "GLOBAL")) return false;
+        return word(sql, next(sql, q, 5, dialect), "TEMPORARY"); // LOCAL and GLOBAL are both 5 letters
+    }
+
     /** Whether the statement at p is a procedural block whose body may hold ';'. */
     private static boolean startsBlock(String sql, int p, Dialect dialect) {
         if (word(sql, p, "BEGIN")) return classifyBegin(sql, next(sql, p, 5, dialect), dialect) == OTHER;
-        if (word(sql, p, "DECLARE")) return true;
+        if (word(sql, p, "DECLARE")) return !declaresTemporaryTable(sql, p, dialect);
         if (!word(sql, p, "CREATE")) return false;
         int q = next(sql, p, 6, dialect);
         if (word(sql, q, "OR")) q = next(sql, next(sql, q, 2, dialect), 7, dialect); // OR REPLACE
