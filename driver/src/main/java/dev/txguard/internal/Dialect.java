@@ -38,7 +38,7 @@ final class Dialect {
     /**
      * The commands the database does not run inside a transaction commit the open one before they run (H2:
      * every SET that changes more than the session, such as SET SESSION CHARACTERISTICS, SET MODE or SET
-     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT), and so does a change of isolation level through JDBC.
+     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT), and so does a change of isolation level through JDBC.
      */
     final boolean nonTransactionalCommandsCommit;
 

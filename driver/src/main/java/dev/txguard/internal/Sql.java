@@ -7,8 +7,9 @@ package dev.txguard.internal;
  * <p>Only the leading keywords of each statement matter, but the whole string is scanned so that
  * a second statement hidden behind a {@code ;} is seen. Comments, string literals, quoted
  * identifiers and PostgreSQL dollar quotes are skipped, so a {@code COMMIT} inside them is not
- * one. A procedural block ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, {@code DECLARE},
- * {@code CREATE FUNCTION ...}) is one statement however many {@code ;} it holds.
+ * one. A procedural block ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, Oracle's {@code DECLARE},
+ * {@code CREATE FUNCTION ...}) is one statement however many {@code ;} it holds; PostgreSQL's cursor
+ * {@code DECLARE} and a {@code DECLARE ... TEMPORARY TABLE} are plain statements.
  */
 final class Sql {
 
@@ -123,6 +124,7 @@ final class Sql {
                         ? classifyEnd(sql, next(sql, p, 3, dialect), dialect, COMMIT) : OTHER;
             case 'R':
                 if (word(sql, p, "ROLLBACK")) return classifyEnd(sql, next(sql, p, 8, dialect), dialect, ROLLBACK);
+                if (word(sql, p, "RUNSCRIPT")) return dialect.nonTransactionalCommandsCommit ? IMPLICIT_COMMIT : OTHER;
                 return word(sql, p, "RENAME") || word(sql, p, "REVOKE") || word(sql, p, "REPAIR") || word(sql, p, "RESET")
                         ? IMPLICIT_COMMIT : OTHER;
             case 'A':
@@ -242,10 +244,47 @@ final class Sql {
         return word(sql, next(sql, q, 5, dialect), "TEMPORARY"); // LOCAL and GLOBAL are both 5 letters
     }
 
+    private static final String[] CURSOR_OPTIONS = {"BINARY", "ASENSITIVE", "INSENSITIVE", "NO", "SCROLL"};
+
+    /**
+     * PostgreSQL's DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR ...: a statement,
+     * where Oracle's DECLARE starts a block (its declarations name a type after the name, never CURSOR).
+     */
+    private static boolean declaresCursor(String sql, int p, Dialect dialect) {
+        int q = skipIdentifier(sql, next(sql, p, 7, dialect));
+        for (boolean more = true; more; ) {
+            q = skipSpaceAndComments(sql, q, dialect);
+            more = false;
+            for (String option : CURSOR_OPTIONS) {
+                if (word(sql, q, option)) {
+                    q += option.length();
+                    more = true;
+                    break;
+                }
+            }
+        }
+        return word(sql, q, "CURSOR");
+    }
+
+    /** Past a plain or double-quoted identifier at q. */
+    private static int skipIdentifier(String sql, int q) {
+        int n = sql.length();
+        if (q < n && sql.charAt(q) == '"') {
+            for (q++; q < n; q++) {
+                if (sql.charAt(q) != '"') continue;
+                if (q + 1 < n && sql.charAt(q + 1) == '"') q++; // a doubled quote inside the name
+                else return q + 1;
+            }
+            return n;
+        }
+        while (q < n && isIdentifierPart(sql.charAt(q))) q++;
+        return q;
+    }
+
     /** Whether the statement at p is a procedural block whose body may hold ';'. */
     private static boolean startsBlock(String sql, int p, Dialect dialect) {
         if (word(sql, p, "BEGIN")) return classifyBegin(sql, next(sql, p, 5, dialect), dialect) == OTHER;
-        if (word(sql, p, "DECLARE")) return !declaresTemporaryTable(sql, p, dialect);
+        if (word(sql, p, "DECLARE")) return !declaresTemporaryTable(sql, p, dialect) && !declaresCursor(sql, p, dialect);
         if (!word(sql, p, "CREATE")) return false;
         int q = next(sql, p, 6, dialect);
         if (word(sql, q, "OR")) q = next(sql, next(sql, q, 2, dialect), 7, dialect); // OR REPLACE
