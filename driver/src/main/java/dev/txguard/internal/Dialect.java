@@ -10,14 +10,15 @@ import java.util.Locale;
 final class Dialect {
 
     static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true,
-            false);
-    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false,
-            false);
-    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false, true);
-    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
-            false);
-    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
             false, false);
+    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false,
+            false, true);
+    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false, true,
+            false);
+    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
+            false, false);
+    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
+            false, false, false);
 
     final String name;
     /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
@@ -41,11 +42,14 @@ final class Dialect {
      * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT), and so does a change of isolation level through JDBC.
      */
     final boolean nonTransactionalCommandsCommit;
+    /** Comments opened with "/*!" or "/*M!" are not comments: the server runs what they hold (MySQL, MariaDB). */
+    final boolean executableComments;
 
     private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
                     boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
                     boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
-                    boolean errorAbortsTransaction, boolean nonTransactionalCommandsCommit) {
+                    boolean errorAbortsTransaction, boolean nonTransactionalCommandsCommit,
+                    boolean executableComments) {
         this.name = name;
         this.endIsCommit = endIsCommit;
         this.hashComments = hashComments;
@@ -58,6 +62,7 @@ final class Dialect {
         this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
         this.errorAbortsTransaction = errorAbortsTransaction;
         this.nonTransactionalCommandsCommit = nonTransactionalCommandsCommit;
+        this.executableComments = executableComments;
     }
 
     static Dialect forProduct(String productName) {

@@ -7,7 +7,7 @@ package dev.txguard.internal;
  * <p>Only the leading keywords of each statement matter, but the whole string is scanned so that
  * a second statement hidden behind a {@code ;} is seen. Comments, string literals, quoted
  * identifiers and PostgreSQL dollar quotes are skipped, so a {@code COMMIT} inside them is not
- * one. A procedural block ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, Oracle's {@code DECLARE},
+ * one (MySQL's and MariaDB's executable comments are code, and read as such). A procedural block ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, Oracle's {@code DECLARE},
  * {@code CREATE FUNCTION ...}) is one statement however many {@code ;} it holds; PostgreSQL's cursor
  * {@code DECLARE} and a {@code DECLARE ... TEMPORARY TABLE} are plain statements.
  */
@@ -323,12 +323,29 @@ final class Sql {
             } else if (c == '#' && dialect.hashComments) {
                 p = endOfLine(sql, p);
             } else if (c == '/' && p + 1 < n && sql.charAt(p + 1) == '*') {
-                p = endOfBlockComment(sql, p, dialect);
+                int code = executableCommentCode(sql, p, dialect);
+                p = code >= 0 ? code : endOfBlockComment(sql, p, dialect);
+            } else if (c == '*' && dialect.executableComments && p + 1 < n && sql.charAt(p + 1) == '/') {
+                p += 2; // the end of an executable comment
             } else {
                 return p;
             }
         }
         return n;
+    }
+
+    /**
+     * Where the code of an executable comment at p starts ({@code /*!40101 }, {@code /*M!100100 }: after the
+     * version), or -1 when p starts an ordinary comment.
+     */
+    private static int executableCommentCode(String sql, int p, Dialect dialect) {
+        if (!dialect.executableComments) return -1;
+        int q = p + 2;
+        if (sql.startsWith("M!", q)) q += 2;
+        else if (sql.startsWith("!", q)) q += 1;
+        else return -1;
+        while (q < sql.length() && Character.isDigit(sql.charAt(q))) q++;
+        return q;
     }
 
     private static int endOfLine(String sql, int p) {
@@ -368,7 +385,7 @@ final class Sql {
                 p = endOfDollarQuoted(sql, p);
             } else if ((c == '-' && p + 1 < n && sql.charAt(p + 1) == '-') || (c == '#' && dialect.hashComments)) {
                 p = endOfLine(sql, p);
-            } else if (c == '/' && p + 1 < n && sql.charAt(p + 1) == '*') {
+            } else if (c == '/' && p + 1 < n && sql.charAt(p + 1) == '*' && executableCommentCode(sql, p, dialect) < 0) {
                 p = endOfBlockComment(sql, p, dialect);
             } else {
                 p++;

@@ -371,6 +371,28 @@ class DatabaseSpecificsTest {
         }
     }
 
+    /** MariaDB runs what an executable comment holds: a COMMIT in one is a COMMIT, here the nested scope's. */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "MARIADB")
+    void aCommitInAnExecutableComment_isSeenAsOne(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            insertAndCommitInAnExecutableComment(c, db);
+            c.rollback();
+            c.setAutoCommit(true);
+            db.assertCommitted(); // the DAO's commit ended its nested scope only
+        }
+    }
+
+    private static void insertAndCommitInAnExecutableComment(Connection c, TestDb db) throws SQLException {
+        c.setAutoCommit(false);
+        db.insert(c, 2);
+        Legacy.sql(c, "/*!COMMIT*/");
+        c.setAutoCommit(true);
+    }
+
     private static void callThenFail(Connection c, String procedure) throws SQLException {
         c.setAutoCommit(false);
         try {
