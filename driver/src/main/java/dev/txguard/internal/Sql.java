@@ -301,10 +301,20 @@ final class Sql {
         return p >= sql.length() || sql.charAt(p) == ';';
     }
 
-    /** A keyword at p, case-insensitive, not followed by an identifier character. */
+    /**
+     * A keyword (upper-case ASCII) at p, in any case, not followed by an identifier character. Compared by
+     * hand: String.regionMatches ignoring case cost about 5 ns even when the second letter already differed,
+     * and execute(String) runs a comparison or two on every call.
+     */
     static boolean word(String sql, int p, String keyword) {
-        int end = p + keyword.length();
-        if (p < 0 || end > sql.length() || !sql.regionMatches(true, p, keyword, 0, keyword.length())) return false;
+        int length = keyword.length();
+        int end = p + length;
+        if (p < 0 || end > sql.length()) return false;
+        for (int i = 0; i < length; i++) {
+            char c = sql.charAt(p + i);
+            char k = keyword.charAt(i);
+            if (c != k && (c < 'a' || c > 'z' || c - ('a' - 'A') != k)) return false;
+        }
         return end == sql.length() || !isIdentifierPart(sql.charAt(end));
     }
 
