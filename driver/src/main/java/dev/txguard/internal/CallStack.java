@@ -73,6 +73,9 @@ final class CallStack {
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
         "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
+        // Spring's transaction managers, templates and interceptors begin, commit and roll back on behalf of the
+        // method whose transaction it is, and JdbcTemplate runs its statements
+        "org.springframework.jdbc.", "org.springframework.transaction.", "org.springframework.aop.",
     };
 
     /** Connection pools: their own code (not their connection proxies) configures and resets connections. */

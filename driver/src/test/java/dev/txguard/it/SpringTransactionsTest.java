@@ -1,0 +1,139 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Legacy DAOs called inside transactions that Spring's {@code DataSourceTransactionManager} manages,
+ * through a pool over a {@code jdbc:txguard:} URL: the DAO's begin nests in Spring's transaction,
+ * and Spring's own commit and rollback are the transaction owner's, never stray.
+ */
+class SpringTransactionsTest {
+
+    /** What fails the service after its DAO returned. */
+    static final class ServiceFailure extends RuntimeException {
+        ServiceFailure() {
+            super("the service failed after its DAO returned");
+        }
+    }
+
+    interface Work {
+        void run(Connection c, TransactionStatus status) throws SQLException;
+    }
+
+    /** A pool and Spring's transaction templates over it, as an application configures them. */
+    private static final class Spring implements AutoCloseable {
+        final HikariDataSource pool;
+        final TransactionTemplate required;
+        final TransactionTemplate nested;
+
+        Spring(TestDb db) {
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(db.guardedUrl());
+            config.setMaximumPoolSize(2);
+            config.setPoolName("txguard-spring-test");
+            pool = new HikariDataSource(config);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(pool);
+            required = new TransactionTemplate(manager);
+            nested = new TransactionTemplate(manager);
+            nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+        }
+
+        /** Runs the work on the connection of the transaction Spring has open on this thread. */
+        void inTransaction(TransactionTemplate template, Work work) {
+            template.executeWithoutResult(status -> {
+                try {
+                    work.run(DataSourceUtils.getConnection(pool), status);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            pool.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void daoInsideSpringsTransaction_theServiceFailsAfterIt_nothingCommitted(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db); LogCapture log = LogCapture.start()) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            assertThrows(ServiceFailure.class, () -> spring.inTransaction(spring.required, (c, status) -> {
+                db.insert(c, 1);
+                dao.saveClassic(c, 2); // its commit releases a savepoint: nothing is committed yet
+                throw new ServiceFailure();
+            }));
+            db.assertCommitted();
+            assertEquals(0, log.count("stray rollback"), log.all());
+
+            spring.inTransaction(spring.required, (c, status) -> {
+                db.insert(c, 1);
+                dao.saveClassic(c, 2);
+                db.insert(c, 3);
+            });
+            db.assertCommitted(1, 2, 3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void daoFailsInsideSpringsTransaction_theServiceCarriesOn(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            spring.inTransaction(spring.required, (c, status) -> {
+                db.insert(c, 1);
+                // a duplicate key: on PostgreSQL it aborts the transaction, and only the DAO's savepoint saves it
+                assertThrows(SQLException.class, () -> dao.saveClassic(c, 1));
+                db.insert(c, 3);
+            });
+            db.assertCommitted(1, 3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void springRollsBackARollbackOnlyTransaction_asItsOwner(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db); LogCapture log = LogCapture.start()) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            spring.inTransaction(spring.required, (c, status) -> {
+                db.insert(c, 1);
+                dao.saveClassic(c, 2);
+                status.setRollbackOnly();
+            });
+            db.assertCommitted();
+            assertEquals(0, log.count("stray rollback"), log.all());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void springNestedPropagationAroundALegacyDao_rollsBackAlone(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            spring.inTransaction(spring.required, (c, status) -> {
+                db.insert(c, 1);
+                assertThrows(ServiceFailure.class, () -> spring.inTransaction(spring.nested, (inner, innerStatus) -> {
+                    dao.saveClassic(inner, 2);
+                    throw new ServiceFailure();
+                }));
+                spring.inTransaction(spring.nested, (inner, innerStatus) -> dao.saveClassic(inner, 3));
+            });
+            db.assertCommitted(1, 3);
+        }
+    }
+}
