@@ -39,7 +39,8 @@ final class Dialect {
     /**
      * The commands the database does not run inside a transaction commit the open one before they run (H2:
      * every SET that changes more than the session, such as SET SESSION CHARACTERISTICS, SET MODE or SET
-     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT), and so does a change of isolation level through JDBC.
+     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT), and so does a change of isolation
+     * level through JDBC.
      */
     final boolean nonTransactionalCommandsCommit;
     /** Comments opened with "/*!" or "/*M!" are not comments: the server runs what they hold (MySQL, MariaDB). */

@@ -7,9 +7,10 @@ package dev.txguard.internal;
  * <p>Only the leading keywords of each statement matter, but the whole string is scanned so that
  * a second statement hidden behind a {@code ;} is seen. Comments, string literals, quoted
  * identifiers and PostgreSQL dollar quotes are skipped, so a {@code COMMIT} inside them is not
- * one (MySQL's and MariaDB's executable comments are code, and read as such). A procedural block ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, Oracle's {@code DECLARE},
- * {@code CREATE FUNCTION ...}) is one statement however many {@code ;} it holds; PostgreSQL's cursor
- * {@code DECLARE} and a {@code DECLARE ... TEMPORARY TABLE} are plain statements.
+ * one (MySQL's and MariaDB's executable comments are code, and read as such). A procedural block
+ * ({@code BEGIN ... END;}, {@code BEGIN NOT ATOMIC}, Oracle's {@code DECLARE}, {@code CREATE FUNCTION ...})
+ * is one statement however many {@code ;} it holds; PostgreSQL's cursor {@code DECLARE} and a
+ * {@code DECLARE ... TEMPORARY TABLE} are plain statements.
  */
 final class Sql {
 
@@ -23,7 +24,7 @@ final class Sql {
     static final int ROLLBACK = 4;
     static final int AUTOCOMMIT_ON = 5;
     static final int AUTOCOMMIT_OFF = 6;
-    /** DDL and its kin (on H2 most SET statements too): commits the transaction implicitly on some databases (see Dialect). */
+    /** DDL and its kin (on H2, most SET statements too): commits the transaction implicitly on some databases. */
     static final int IMPLICIT_COMMIT = 7;
     /** COMMIT/ROLLBACK AND CHAIN or RELEASE, or a SET AUTOCOMMIT txguard cannot read. */
     static final int UNSUPPORTED_CONTROL = 8;
