@@ -40,7 +40,12 @@ class SpringTransactionsTest {
         final TransactionTemplate nested;
 
         Spring(TestDb db) {
+            this(db, true);
+        }
+
+        Spring(TestDb db, boolean poolAutoCommit) {
             HikariConfig config = new HikariConfig();
+            config.setAutoCommit(poolAutoCommit);
             config.setJdbcUrl(db.guardedUrl());
             config.setMaximumPoolSize(2);
             config.setPoolName("txguard-spring-test");
@@ -117,6 +122,25 @@ class SpringTransactionsTest {
             });
             db.assertCommitted();
             assertEquals(0, log.count("stray rollback"), log.all());
+        }
+    }
+
+    /**
+     * The documented limit: over a pool in manual mode (autoCommit=false) Spring begins its transaction
+     * without calling setAutoCommit(false), so txguard cannot see it. A DAO whose begin comes first in it is
+     * then the outermost scope, as in plain JDBC: its commit is real, and its restore turns autocommit on.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void overAManualModePool_aDaoBeginningFirstInSpringsTransactionCommits_theLimitationIsAsDocumented(
+            Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db, false)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            assertThrows(RuntimeException.class, () -> spring.inTransaction(spring.required, (c, status) -> {
+                dao.saveClassic(c, 2);
+                throw new ServiceFailure();
+            }));
+            db.assertCommitted(2);
         }
     }
 
