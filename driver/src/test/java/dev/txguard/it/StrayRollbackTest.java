@@ -47,11 +47,24 @@ class StrayRollbackTest {
                 SQLException refused = assertThrows(SQLException.class, () -> renameAfterStrayRollback(c, rows));
                 assertEquals("25000", refused.getSQLState());
                 assertTrue(refused.getMessage().contains("statement refused"), refused.getMessage());
+                SQLException reread = assertThrows(SQLException.class, () -> rereadAfterStrayRollback(c, rows));
+                assertEquals("25000", reread.getSQLState(), reread.getMessage());
             }
             c.commit();
             c.setAutoCommit(true);
             db.assertCommitted(1);
             assertEquals(Collections.singletonList(null), db.committedNotes(), "the refused renaming");
+        }
+    }
+
+    /** The same, reading the row again instead: a re-read is a statement too. */
+    private static void rereadAfterStrayRollback(Connection c, ResultSet rows) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Legacy.Cleanup.rollbackQuietly(c);
+            rows.refreshRow();
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 
