@@ -270,14 +270,7 @@ final class Sql {
     /** Past a plain or double-quoted identifier at q. */
     private static int skipIdentifier(String sql, int q) {
         int n = sql.length();
-        if (q < n && sql.charAt(q) == '"') {
-            for (q++; q < n; q++) {
-                if (sql.charAt(q) != '"') continue;
-                if (q + 1 < n && sql.charAt(q + 1) == '"') q++; // a doubled quote inside the name
-                else return q + 1;
-            }
-            return n;
-        }
+        if (q < n && sql.charAt(q) == '"') return endOfQuoted(sql, q, '"', false);
         while (q < n && isIdentifierPart(sql.charAt(q))) q++;
         return q;
     }
