@@ -73,15 +73,21 @@ final class CallStack {
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
         "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
-        // Spring's transaction managers, templates and interceptors begin, commit and roll back on behalf of the
-        // method whose transaction it is, and JdbcTemplate runs its statements
+        // Spring's transaction managers (JDBC, Hibernate, JPA), templates and interceptors begin, commit and roll
+        // back on behalf of the method whose transaction it is, and JdbcTemplate runs its statements
         "org.springframework.jdbc.", "org.springframework.transaction.", "org.springframework.aop.",
+        "org.springframework.orm.",
+        // Data-access frameworks do the same for the application method that opened their session or handle, or
+        // called their transaction method: MyBatis (and its Spring bridge), jOOQ, JDBI, Hibernate
+        "org.apache.ibatis.", "org.mybatis.spring.", "org.jooq.", "org.jdbi.v3.", "org.hibernate.",
     };
 
     /** Connection pools: their own code (not their connection proxies) configures and resets connections. */
     private static final String[] POOL_PREFIXES = {
         "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
         "com.alibaba.druid.pool.", "oracle.ucp.",
+        // Hibernate's built-in pool sets its connections' autocommit (off, by default) when it hands one out
+        "org.hibernate.engine.jdbc.connections.internal.",
     };
 
     /** What a frame's class is to a walk: bits of {@link #KINDS}. */

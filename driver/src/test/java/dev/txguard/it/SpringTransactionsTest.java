@@ -9,10 +9,14 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.annotation.AnnotationTransactionAttributeSource;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.interceptor.TransactionInterceptor;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -158,6 +162,54 @@ class SpringTransactionsTest {
                 spring.inTransaction(spring.nested, (inner, innerStatus) -> dao.saveClassic(inner, 3));
             });
             db.assertCommitted(1, 3);
+        }
+    }
+
+    /** A service whose transactions are declared with {@code @Transactional}, calling a legacy DAO. */
+    interface TransferService {
+        void transfer(boolean failAfterTheDao) throws SQLException;
+    }
+
+    static final class AnnotatedTransferService implements TransferService {
+        private final TestDb db;
+        private final javax.sql.DataSource dataSource;
+        private final Legacy.Dao dao;
+
+        AnnotatedTransferService(TestDb db, javax.sql.DataSource dataSource) {
+            this.db = db;
+            this.dataSource = dataSource;
+            this.dao = new Legacy.Dao(db.table);
+        }
+
+        @Override
+        @Transactional
+        public void transfer(boolean failAfterTheDao) throws SQLException {
+            Connection c = DataSourceUtils.getConnection(dataSource);
+            db.insert(c, 1);
+            dao.saveClassic(c, 2);
+            if (failAfterTheDao) throw new ServiceFailure();
+        }
+    }
+
+    /** The proxy Spring's @EnableTransactionManagement puts around an annotated bean. */
+    private static TransferService transactional(Spring spring, TransferService target) {
+        ProxyFactory proxy = new ProxyFactory(target);
+        proxy.addInterface(TransferService.class);
+        proxy.addAdvice(new TransactionInterceptor(new DataSourceTransactionManager(spring.pool),
+                new AnnotationTransactionAttributeSource()));
+        return (TransferService) proxy.getProxy();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void daoInsideATransactionalMethod_theMethodFailsAfterIt_nothingCommitted(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); Spring spring = new Spring(db); LogCapture log = LogCapture.start()) {
+            TransferService service = transactional(spring, new AnnotatedTransferService(db, spring.pool));
+            assertThrows(ServiceFailure.class, () -> service.transfer(true));
+            db.assertCommitted();
+            service.transfer(false);
+            db.assertCommitted(1, 2);
+            assertEquals(0, log.count("stray rollback"), log.all());
         }
     }
 }
