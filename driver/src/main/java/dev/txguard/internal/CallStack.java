@@ -86,8 +86,9 @@ final class CallStack {
     private static final String[] POOL_PREFIXES = {
         "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
         "com.alibaba.druid.pool.", "oracle.ucp.",
-        // Hibernate's built-in pool sets its connections' autocommit (off, by default) when it hands one out
-        "org.hibernate.engine.jdbc.connections.internal.",
+        // Hibernate's built-in pool sets its connections' autocommit as it hands one out and takes it back;
+        // MyBatis's data sources set it, and roll back as they hand a connection out and take it back
+        "org.hibernate.engine.jdbc.connections.internal.", "org.apache.ibatis.datasource.",
     };
 
     /** What a frame's class is to a walk: bits of {@link #KINDS}. */
@@ -133,7 +134,8 @@ final class CallStack {
     final boolean closing;
     /**
      * The call comes straight from a pool's own code rather than through its connection proxy: the pool
-     * is configuring the connection (HikariCP's setupConnection with autoCommit=false), not the application.
+     * is configuring the connection (HikariCP's setupConnection with autoCommit=false) or resetting it as
+     * it takes it back or hands it out, not the application.
      */
     final boolean fromPool;
 
@@ -259,7 +261,10 @@ final class CallStack {
             read++;
             int kind = KINDS.get(f.getDeclaringClass());
             if ((kind & OURS) != 0) continue;
-            if (callerSeen == 0) callerSeen = (kind & POOL_CODE) != 0 ? 1 : 2;
+            // A pool's or spy's connection class passes on the call of whoever called it: a pool's own code
+            // (Druid configures its connections through its wrapper), or the application.
+            boolean passingConnection = (kind & (CONNECTION | PASS_THROUGH)) == (CONNECTION | PASS_THROUGH);
+            if (callerSeen == 0 && !passingConnection) callerSeen = (kind & POOL_CODE) != 0 ? 1 : 2;
             if (!closing && (kind & CONNECTION) != 0 && kept.size() <= CLOSING_REACH && f.getMethodName().equals("close")) {
                 closing = true;
             }
@@ -304,6 +309,14 @@ final class CallStack {
             complete = deeper.complete;
         }
         return position < count;
+    }
+
+    /**
+     * The connection is in its pool's hands: being closed or handed back, or configured or reset by the
+     * pool's own code. Whatever the application left open on it is over.
+     */
+    boolean inPoolsHands() {
+        return closing || fromPool;
     }
 
     /** There is an application frame: the caller. */

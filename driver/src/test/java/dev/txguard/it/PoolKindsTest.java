@@ -1,0 +1,179 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.mchange.v2.c3p0.ComboPooledDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
+import org.apache.commons.dbcp2.BasicDataSource;
+import org.apache.ibatis.datasource.pooled.PooledDataSource;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The pools other than HikariCP (PoolTest) that applications run, each with one connection, so that
+ * the next borrower gets the very connection the last one abandoned: Apache DBCP 2, Tomcat JDBC,
+ * c3p0 and MyBatis's PooledDataSource (Druid: DruidPoolTest). Each hands a connection back, or takes it back, in its
+ * own way (a rollback, an autocommit reset, both, from the handle's close or from the pool's own code),
+ * and txguard must see each as the end of whatever the last borrower left open.
+ */
+class PoolKindsTest {
+
+    enum Kind {
+        DBCP2, TOMCAT_JDBC, C3P0, MYBATIS;
+
+        /** c3p0 has no autocommit setting: it hands connections out with autocommit on. */
+        boolean hasManualMode() {
+            return this != C3P0;
+        }
+    }
+
+    /** One pool, one connection, over a {@code jdbc:txguard:} URL. */
+    static final class Pool implements AutoCloseable {
+        final DataSource dataSource;
+        private final AutoCloseable closer;
+
+        Pool(TestDb db, Kind kind, boolean autoCommit) {
+            String url = db.guardedUrl();
+            String driver = dev.txguard.TxGuardDriver.class.getName();
+            switch (kind) {
+                case DBCP2: {
+                    BasicDataSource pool = new BasicDataSource();
+                    pool.setUrl(url);
+                    pool.setMaxTotal(1);
+                    pool.setDefaultAutoCommit(autoCommit);
+                    dataSource = pool;
+                    closer = pool;
+                    break;
+                }
+                case TOMCAT_JDBC: {
+                    org.apache.tomcat.jdbc.pool.DataSource pool = new org.apache.tomcat.jdbc.pool.DataSource();
+                    pool.setUrl(url);
+                    pool.setDriverClassName(driver);
+                    pool.setMaxActive(1);
+                    pool.setInitialSize(1);
+                    pool.setMaxIdle(1);
+                    pool.setMinIdle(1);
+                    pool.setDefaultAutoCommit(autoCommit);
+                    dataSource = pool;
+                    closer = () -> pool.close(true);
+                    break;
+                }
+                case C3P0: {
+                    ComboPooledDataSource pool = new ComboPooledDataSource();
+                    pool.setJdbcUrl(url);
+                    pool.setMinPoolSize(1);
+                    pool.setInitialPoolSize(1);
+                    pool.setMaxPoolSize(1);
+                    dataSource = pool;
+                    closer = pool::close;
+                    break;
+                }
+                case MYBATIS: {
+                    PooledDataSource pool = new PooledDataSource(driver, url, null, null);
+                    pool.setPoolMaximumActiveConnections(1);
+                    pool.setPoolMaximumIdleConnections(1);
+                    pool.setDefaultAutoCommit(autoCommit);
+                    dataSource = pool;
+                    closer = pool::forceCloseAll;
+                    break;
+                }
+                default:
+                    throw new IllegalArgumentException(kind.toString());
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            closer.close();
+        }
+    }
+
+    static Stream<Arguments> everyPoolAndDatabase() {
+        List<Arguments> all = new ArrayList<>();
+        for (Database database : Database.values()) {
+            for (Kind kind : Kind.values()) {
+                all.add(Arguments.of(database, kind, true));
+                if (kind.hasManualMode()) all.add(Arguments.of(database, kind, false));
+            }
+        }
+        return all.stream();
+    }
+
+    /**
+     * Tomcat JDBC resets autocommit from its own code as it hands a connection out, MyBatis rolls back as it
+     * takes one back and as it hands one out: before txguard took a pool's own code for the pool, the next
+     * borrower's begin nested in what the last one abandoned, and its commit committed nothing.
+     */
+    @ParameterizedTest(name = "{0} {1} autoCommit={2}")
+    @MethodSource("everyPoolAndDatabase")
+    void connectionReturnedWithScopesOpen_theNextBorrowersCommitIsReal(Database database, Kind kind, boolean autoCommit)
+            throws Exception {
+        try (TestDb db = TestDb.open(database); Pool pool = new Pool(db, kind, autoCommit)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            try (Connection c = pool.dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                db.insert(c, 1);
+                dao.saveNeverRestoring(c, 2);
+                c.setAutoCommit(false);
+                db.insert(c, 3);
+            } // handed back with two scopes open and nothing committed by their owner
+            db.assertCommitted();
+
+            try (Connection c = pool.dataSource.getConnection()) {
+                assertEquals(autoCommit, c.getAutoCommit(), kind + ": the pool's autocommit setting is back");
+                c.setAutoCommit(false);
+                db.insert(c, 4);
+                c.commit();
+                c.setAutoCommit(autoCommit);
+            }
+            db.assertCommitted(4);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} autoCommit={2}")
+    @MethodSource("everyPoolAndDatabase")
+    void nestedDaoThroughThePool_theServiceFails_nothingCommitted(Database database, Kind kind, boolean autoCommit)
+            throws Exception {
+        try (TestDb db = TestDb.open(database); Pool pool = new Pool(db, kind, autoCommit)) {
+            Legacy.Dao dao = new Legacy.Dao(db.table);
+            try (Connection c = pool.dataSource.getConnection()) {
+                assertThrows(ServiceFailure.class, () -> transfer(db, c, dao, true));
+            }
+            db.assertCommitted();
+            try (Connection c = pool.dataSource.getConnection()) {
+                transfer(db, c, dao, false);
+            }
+            db.assertCommitted(1, 2);
+        }
+    }
+
+    static final class ServiceFailure extends RuntimeException {
+        ServiceFailure() {
+            super("the service failed after its DAO returned");
+        }
+    }
+
+    /** A legacy service: its own transaction, a DAO that opens one too, then maybe a failure. */
+    static void transfer(TestDb db, Connection c, Legacy.Dao dao, boolean failAfterTheDao) throws SQLException {
+        boolean saved = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            db.insert(c, 1);
+            dao.saveClassic(c, 2);
+            if (failAfterTheDao) throw new ServiceFailure();
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(saved);
+        }
+    }
+}
