@@ -97,7 +97,7 @@ final class CallStack {
     private static final int PASS_THROUGH = 2;
     /** A pool's own code, not its connection proxy. */
     private static final int POOL_CODE = 4;
-    /** A connection class, not a dynamic proxy (see {@link #closing}). */
+    /** A connection class, not a dynamic proxy (see {@link #inPoolsHands}). */
     private static final int CONNECTION = 8;
 
     /**
@@ -126,18 +126,15 @@ final class CallStack {
     /** The walk reached the bottom of the stack: there are no frames beyond {@code count}. */
     private boolean complete;
     /**
-     * Some connection class's {@code close()} is running just below: the connection is being closed, or
-     * handed back to its pool (HikariCP, DBCP, c3p0 and hand-written pools implement Connection).
-     * Dynamic proxies are left out: they are how applications write wrappers that only restore
-     * attributes on close (Quartz), and their restore is an ordinary end event.
+     * The connection is in its pool's hands, and whatever the application left open on it is over. Either
+     * some connection class's {@code close()} is running just below: the connection is being closed, or
+     * handed back to its pool (HikariCP, DBCP, c3p0 and hand-written pools implement Connection); dynamic
+     * proxies are left out, as they are how applications write wrappers that only restore attributes on
+     * close (Quartz), and their restore is an ordinary end event. Or the call comes straight from a pool's
+     * own code rather than through its connection proxy: the pool is configuring the connection (HikariCP's
+     * setupConnection with autoCommit=false), or resetting it as it takes it back or hands it out.
      */
-    final boolean closing;
-    /**
-     * The call comes straight from a pool's own code rather than through its connection proxy: the pool
-     * is configuring the connection (HikariCP's setupConnection with autoCommit=false) or resetting it as
-     * it takes it back or hands it out, not the application.
-     */
-    final boolean fromPool;
+    final boolean inPoolsHands;
 
     /*
      * Under the agent loaded at start-up the frames are the thread's instrumented activations
@@ -159,13 +156,12 @@ final class CallStack {
     private final String[] methods;
 
     private CallStack(MethodPattern[] helpers, StackWalker.StackFrame[] frames, int count, boolean complete,
-                      boolean closing, boolean fromPool) {
+                      boolean inPoolsHands) {
         this.helpers = helpers;
         this.frames = frames;
         this.count = count;
         this.complete = complete;
-        this.closing = closing;
-        this.fromPool = fromPool;
+        this.inPoolsHands = inPoolsHands;
         this.live = null;
         this.liveSize = 0;
         this.ids = null;
@@ -178,8 +174,7 @@ final class CallStack {
         this.helpers = helpers;
         this.live = live;
         this.complete = true;
-        this.closing = live.closingWithin(CLOSING_REACH);
-        this.fromPool = live.inPool();
+        this.inPoolsHands = live.closingWithin(CLOSING_REACH) || live.inPool();
         int size = live.size;
         this.liveSize = size;
         if (!kept && helpers.length == 0) {
@@ -272,8 +267,8 @@ final class CallStack {
         }
         // Only a begin's and an event's first walk tell the next one of their kind what to expect.
         if (limit == BEGIN_WALK) beginFramesRead = read; else if (limit == EVENT_WALK) eventFramesRead = read;
-        return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete, closing,
-                callerSeen == 1);
+        return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete,
+                closing || callerSeen == 1);
     }
 
     /** Classes whose frames pass a call along (the JDK's, txguard's, pools' and spies'). */
@@ -309,14 +304,6 @@ final class CallStack {
             complete = deeper.complete;
         }
         return position < count;
-    }
-
-    /**
-     * The connection is in its pool's hands: being closed or handed back, or configured or reset by the
-     * pool's own code. Whatever the application left open on it is over.
-     */
-    boolean inPoolsHands() {
-        return closing || fromPool;
     }
 
     /** There is an application frame: the caller. */

@@ -166,7 +166,7 @@ final class Engine {
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
         CallStack here = CallStack.captureBegin(config); // from here, not from a helper: see CallStack's capture methods
-        if (kind == API && here.inPoolsHands()) {
+        if (kind == API && here.inPoolsHands) {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
             // mode, not a transaction anyone began (see pending).
             if (depth > 0) returnToPool();
@@ -272,7 +272,7 @@ final class Engine {
             return;
         }
         CallStack here = CallStack.capture(config);
-        if (here.inPoolsHands()) {
+        if (here.inPoolsHands) {
             returnToPool(); // rolled back; the pool's own rollback only matters if manual mode is its default
             if (!realAutoCommit) realRollback();
             return;
@@ -319,7 +319,7 @@ final class Engine {
     /** setAutoCommit(true): ends the innermost scope; commits only when it is the outermost one. */
     void restore() throws SQLException {
         if (depth == 0) {
-            if (pending && CallStack.capture(config).inPoolsHands()) realRollback(); // a pool resetting before it rolls back
+            if (pending && CallStack.capture(config).inPoolsHands) realRollback(); // a pool resetting before it rolls back
             realSetAutoCommit(true);
             realAutoCommit = true;
             transactionEnded();
@@ -336,7 +336,7 @@ final class Engine {
             return;
         }
         CallStack here = CallStack.capture(config);
-        if (here.inPoolsHands()) {
+        if (here.inPoolsHands) {
             returnToPool();
             realSetAutoCommit(true);
             realAutoCommit = true;
@@ -605,7 +605,7 @@ final class Engine {
     /** clearWarnings and endRequest: a pool handing the connection back (or a close) is the moment to clean up. */
     void maybeReturningToPool(boolean certain) throws SQLException {
         if (depth == 0) return;
-        if (certain || CallStack.capture(config).inPoolsHands()) returnToPool();
+        if (certain || CallStack.capture(config).inPoolsHands) returnToPool();
     }
 
     /** Rolls back what is open, then closes the real connection. */
