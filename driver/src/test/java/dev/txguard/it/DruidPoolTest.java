@@ -35,7 +35,7 @@ class DruidPoolTest {
                 TxGuardDataSource guarded = new TxGuardDataSource(druid);
                 Legacy.Dao dao = new Legacy.Dao(db.table);
                 try (Connection c = guarded.getConnection()) {
-                    assertThrows(PoolKindsTest.ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
+                    assertThrows(ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
                 }
                 db.assertCommitted();
                 try (Connection c = guarded.getConnection()) {
@@ -64,7 +64,7 @@ class DruidPoolTest {
         try (TestDb db = TestDb.open(database); DruidDataSource druid = druid(db.guardedUrl(), true)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
             try (Connection c = druid.getConnection()) {
-                assertThrows(PoolKindsTest.ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
+                assertThrows(ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
             }
             db.assertCommitted(1, 2);
         }

@@ -3,7 +3,6 @@ package dev.txguard.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.SQLException;
 import org.apache.ibatis.annotations.Insert;
@@ -45,31 +44,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 class FrameworkTransactionsTest {
 
-    /** What fails the service after its DAO returned. */
-    static final class ServiceFailure extends RuntimeException {
-        ServiceFailure() {
-            super("the service failed after its DAO returned");
-        }
-    }
-
     /** A MyBatis mapper, as applications declare them. */
     interface RowMapper {
         @Insert("INSERT INTO ${table} (id) VALUES (#{id})")
         void insert(@Param("table") String table, @Param("id") int id);
-    }
-
-    /** The pool applications put under a framework: autocommit on, as HikariCP's default. */
-    private static HikariDataSource pool(TestDb db) {
-        return pool(db, true);
-    }
-
-    private static HikariDataSource pool(TestDb db, boolean autoCommit) {
-        HikariConfig config = new HikariConfig();
-        config.setAutoCommit(autoCommit);
-        config.setJdbcUrl(db.guardedUrl());
-        config.setMaximumPoolSize(2);
-        config.setPoolName("txguard-framework-test");
-        return new HikariDataSource(config);
     }
 
     private static String insert(TestDb db, int id) {
@@ -89,7 +67,8 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void myBatisSessionRolledBackThenUsedAgain_commitsTheLaterWork(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start()) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start()) {
             SqlSessionFactory factory = myBatis(pool, new JdbcTransactionFactory());
             try (SqlSession session = factory.openSession()) {
                 RowMapper rows = session.getMapper(RowMapper.class);
@@ -110,7 +89,7 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void daoOnAMyBatisSessionsConnection_theServiceRollsBack_nothingCommitted(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db)) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true)) {
             SqlSessionFactory factory = myBatis(pool, new JdbcTransactionFactory());
             Legacy.Dao dao = new Legacy.Dao(db.table);
             try (SqlSession session = factory.openSession()) {
@@ -138,7 +117,8 @@ class FrameworkTransactionsTest {
     @EnumSource(Database.class)
     void myBatisThroughSpring_withADaoInsideSpringsTransaction_theServiceFails_nothingCommitted(Database database)
             throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start()) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start()) {
             SqlSessionTemplate template = new SqlSessionTemplate(myBatis(pool, new SpringManagedTransactionFactory()));
             TransactionTemplate required = new TransactionTemplate(new DataSourceTransactionManager(pool));
             Legacy.Dao dao = new Legacy.Dao(db.table);
@@ -170,7 +150,8 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void daoInsideAJooqTransaction_theServiceFails_nothingCommitted(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start()) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start()) {
             DSLContext jooq = DSL.using(pool, jooqDialect(database));
             Legacy.Dao dao = new Legacy.Dao(db.table);
             assertThrows(ServiceFailure.class, () -> jooq.transaction(tx -> {
@@ -187,7 +168,7 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void jooqsNestedTransactionAndADao_eachRollsBackAlone(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db)) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true)) {
             DSLContext jooq = DSL.using(pool, jooqDialect(database));
             Legacy.Dao dao = new Legacy.Dao(db.table);
             jooq.transaction(tx -> {
@@ -209,7 +190,8 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void daoInsideAJdbiTransaction_theServiceFails_nothingCommitted(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start()) {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start()) {
             Jdbi jdbi = Jdbi.create(pool);
             Legacy.Dao dao = new Legacy.Dao(db.table);
             assertThrows(ServiceFailure.class, () -> jdbi.useTransaction(handle -> {
@@ -261,7 +243,8 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void daoInsideAHibernateTransaction_theServiceFails_nothingCommitted(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start();
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start();
              SessionFactory hibernate = hibernate(db, pool)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
             try (Session session = hibernate.openSession()) {
@@ -315,7 +298,7 @@ class FrameworkTransactionsTest {
     @EnumSource(Database.class)
     void overAManualModePoolThatHibernateIsToldOf_aDaoFirstInATransactionCommits_theLimitationIsAsDocumented(
             Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db, false);
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(false);
              SessionFactory hibernate = hibernate(db, pool, "hibernate.connection.provider_disables_autocommit", "true");
              Session session = hibernate.openSession()) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
@@ -333,7 +316,8 @@ class FrameworkTransactionsTest {
     @ParameterizedTest
     @EnumSource(Database.class)
     void daoInsideSpringsHibernateTransaction_theServiceFails_nothingCommitted(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = pool(db); LogCapture log = LogCapture.start();
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start();
              SessionFactory hibernate = hibernate(db, pool)) {
             HibernateTransactionManager manager = new HibernateTransactionManager(hibernate);
             manager.setDataSource(pool);

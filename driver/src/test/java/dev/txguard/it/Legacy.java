@@ -24,6 +24,15 @@ final class Legacy {
         }
     }
 
+    /** A borrower that hands its connection back with two scopes open and nothing committed by their owner. */
+    static void leaveTwoScopesOpen(Connection c, String table) throws SQLException {
+        c.setAutoCommit(false);
+        insert(c, table, 1);
+        new Dao(table).saveNeverRestoring(c, 2);
+        c.setAutoCommit(false);
+        insert(c, table, 3);
+    }
+
     /** The DAO layer: each method opens its own "transaction". */
     static final class Dao {
         final String table;

@@ -18,13 +18,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Behaviours 1 to 6 of the driver issue: nested begins become savepoints, plain code stays plain. */
 class NestingTest {
 
-    /** The failure that hits the service after its DAO returned. */
-    static final class ServiceFailure extends RuntimeException {
-        ServiceFailure() {
-            super("the service failed after its DAO returned");
-        }
-    }
-
     interface Work {
         void run() throws SQLException;
     }

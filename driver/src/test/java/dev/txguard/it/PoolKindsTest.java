@@ -116,14 +116,9 @@ class PoolKindsTest {
     void connectionReturnedWithScopesOpen_theNextBorrowersCommitIsReal(Database database, Kind kind, boolean autoCommit)
             throws Exception {
         try (TestDb db = TestDb.open(database); Pool pool = new Pool(db, kind, autoCommit)) {
-            Legacy.Dao dao = new Legacy.Dao(db.table);
             try (Connection c = pool.dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                db.insert(c, 1);
-                dao.saveNeverRestoring(c, 2);
-                c.setAutoCommit(false);
-                db.insert(c, 3);
-            } // handed back with two scopes open and nothing committed by their owner
+                Legacy.leaveTwoScopesOpen(c, db.table);
+            }
             db.assertCommitted();
 
             try (Connection c = pool.dataSource.getConnection()) {
@@ -151,12 +146,6 @@ class PoolKindsTest {
                 transfer(db, c, dao, false);
             }
             db.assertCommitted(1, 2);
-        }
-    }
-
-    static final class ServiceFailure extends RuntimeException {
-        ServiceFailure() {
-            super("the service failed after its DAO returned");
         }
     }
 

@@ -76,14 +76,9 @@ class PoolTest {
     @EnumSource(Database.class)
     void connectionReturnedWithScopesOpen_nextBorrowerStartsClean(Database database) throws Exception {
         runAll(database, (db, pool, label) -> {
-            Legacy.Dao dao = new Legacy.Dao(db.table);
             try (Connection c = pool.dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                db.insert(c, 1);
-                dao.saveNeverRestoring(c, 2);
-                c.setAutoCommit(false);
-                db.insert(c, 3);
-            } // returned with two scopes open and nothing committed by the owner
+                Legacy.leaveTwoScopesOpen(c, db.table);
+            }
             db.assertCommitted();
             try (Connection c = pool.dataSource.getConnection()) {
                 boolean poolDefault = pool.hikari.isAutoCommit();

@@ -3,7 +3,6 @@ package dev.txguard.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -26,13 +25,6 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 class SpringTransactionsTest {
 
-    /** What fails the service after its DAO returned. */
-    static final class ServiceFailure extends RuntimeException {
-        ServiceFailure() {
-            super("the service failed after its DAO returned");
-        }
-    }
-
     interface Work {
         void run(Connection c, TransactionStatus status) throws SQLException;
     }
@@ -48,12 +40,7 @@ class SpringTransactionsTest {
         }
 
         Spring(TestDb db, boolean poolAutoCommit) {
-            HikariConfig config = new HikariConfig();
-            config.setAutoCommit(poolAutoCommit);
-            config.setJdbcUrl(db.guardedUrl());
-            config.setMaximumPoolSize(2);
-            config.setPoolName("txguard-spring-test");
-            pool = new HikariDataSource(config);
+            pool = db.guardedPool(poolAutoCommit);
             DataSourceTransactionManager manager = new DataSourceTransactionManager(pool);
             required = new TransactionTemplate(manager);
             nested = new TransactionTemplate(manager);

@@ -2,6 +2,8 @@ package dev.txguard.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -72,6 +74,19 @@ final class TestDb implements AutoCloseable {
             if (it.next().isClosed()) it.remove();
         }
         opened.add(c);
+    }
+
+    /**
+     * A HikariCP pool over the {@code jdbc:txguard:} URL, as applications put one under Spring or a
+     * data-access framework; autocommit on is HikariCP's default. The caller closes it.
+     */
+    HikariDataSource guardedPool(boolean autoCommit) {
+        HikariConfig config = new HikariConfig();
+        config.setAutoCommit(autoCommit);
+        config.setJdbcUrl(guardedUrl());
+        config.setMaximumPoolSize(2);
+        config.setPoolName("txguard-test");
+        return new HikariDataSource(config);
     }
 
     /** A new connection straight to the database, for comparing with plain JDBC (also under the agent). */
