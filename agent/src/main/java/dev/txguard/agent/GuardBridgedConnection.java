@@ -12,16 +12,18 @@ import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.pool.TypePool;
 
 /**
- * For a {@code getConnection()} that returns a driver's own connection class (MariaDB's pooled connection):
- * a guarded connection cannot be returned as that class, so the guard goes into the bridge method the
- * compiler wrote for {@code javax.sql.PooledConnection.getConnection()} (or DataSource's), which is what a
- * pool or an application server calls. Byte Buddy's advice does not reach bridges, so this rewrites the
- * bridge's bytecode itself: {@code Guard.wrap} on the value it returns.
+ * For a {@code getConnection()} that returns a driver's or pool's own connection class (MariaDB's pooled
+ * connection, Druid's data source): a guarded connection cannot be returned as that class, so the guard goes
+ * into the bridge method the compiler wrote for {@code javax.sql.PooledConnection.getConnection()} or
+ * {@code javax.sql.DataSource.getConnection()}, which is what a pool, an application server or a framework
+ * calls. Byte Buddy's advice does not reach bridges, so this rewrites the bridge's bytecode itself:
+ * {@code Guard.guardReturned} on the value it returns, which is the guard put over it in place
+ * (GuardConnectionAdvice.InPlace, on the method the bridge calls).
  */
 final class GuardBridgedConnection implements AsmVisitorWrapper {
 
     private static final String CONNECTION = "()Ljava/sql/Connection;";
-    private static final String WRAP = "(Ljava/sql/Connection;)Ljava/sql/Connection;";
+    private static final String GUARD = "(Ljava/lang/Object;Ljava/sql/Connection;)Ljava/sql/Connection;";
 
     @Override
     public int mergeWriter(int flags) {
@@ -50,9 +52,16 @@ final class GuardBridgedConnection implements AsmVisitorWrapper {
                     @Override
                     public void visitInsn(int opcode) {
                         if (opcode == Opcodes.ARETURN) {
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, "dev/txguard/internal/Guard", "wrap", WRAP, false);
+                            super.visitVarInsn(Opcodes.ALOAD, 0); // the source, under the returned connection
+                            super.visitInsn(Opcodes.SWAP);
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, "dev/txguard/internal/Guard", "guardReturned", GUARD, false);
                         }
                         super.visitInsn(opcode);
+                    }
+
+                    @Override
+                    public void visitMaxs(int maxStack, int maxLocals) {
+                        super.visitMaxs(Math.max(maxStack, 2), maxLocals);
                     }
                 };
             }

@@ -15,7 +15,22 @@ public final class GuardConnectionAdvice {
     private GuardConnectionAdvice() {}
 
     @Advice.OnMethodExit
-    public static void guard(@Advice.Return(readOnly = false) Connection connection) throws SQLException {
-        connection = Guard.wrap(connection);
+    public static void guard(@Advice.This Object source, @Advice.Return(readOnly = false) Connection connection)
+            throws SQLException {
+        connection = Guard.guardReturned(source, connection);
+    }
+
+    /**
+     * For a {@code getConnection()} declared to return its own connection class (Druid's data source,
+     * MariaDB's pooled connection): a guard goes over that connection in place (see GuardBridgedConnection
+     * for the interface's bridge, which returns the guard itself).
+     */
+    public static final class InPlace {
+        private InPlace() {}
+
+        @Advice.OnMethodExit
+        public static void guard(@Advice.Return Connection connection) throws SQLException {
+            Guard.guardInPlace(connection);
+        }
     }
 }

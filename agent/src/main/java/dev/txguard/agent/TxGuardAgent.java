@@ -79,8 +79,11 @@ public final class TxGuardAgent {
                 .transform(advice(named("connect").and(takesArguments(String.class, Properties.class))))
                 .type(concrete("javax.sql.DataSource"))
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
+                .transform(inPlace())
+                .transform((typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection()))
                 .type(concrete("javax.sql.PooledConnection"))
                 .transform(advice(named("getConnection").and(takesArguments(0))))
+                .transform(inPlace())
                 .transform((typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection()))
                 .type(concrete(Connection.class.getName()))
                 .transform(unwrappedCalls());
@@ -216,6 +219,16 @@ public final class TxGuardAgent {
                 .include(TxGuardAgent.class.getClassLoader())
                 .advice(method.and(returns(named(Connection.class.getName()))).and(not(isAbstract())),
                         GuardConnectionAdvice.class.getName());
+    }
+
+    /** A {@code getConnection()} declared to return a connection class of its own: guarded in place. */
+    private static AgentBuilder.Transformer inPlace() {
+        return new AgentBuilder.Transformer.ForAdvice()
+                .include(TxGuardAgent.class.getClassLoader())
+                .advice(named("getConnection").and(takesArguments(0)).and(not(isAbstract()))
+                                .and(returns(hasSuperType(named(Connection.class.getName()))
+                                        .and(not(named(Connection.class.getName()))))),
+                        GuardConnectionAdvice.InPlace.class.getName());
     }
 
     /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented. */

@@ -1,5 +1,6 @@
 package dev.txguard.it;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.txguard.internal.EngineProbe;
@@ -18,8 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class PooledHandlesUnderAgent {
 
     @BeforeAll
-    static void underTheAgent() {
-        assertTrue(EngineProbe.activationsReported(), "this class must run in a JVM started with the txguard agent");
+    static void underTheAgent() throws Exception {
+        assertTrue(EngineProbe.agentGuardsConnections(), "this class must run in a JVM started with the txguard agent");
     }
 
     @ParameterizedTest
@@ -28,17 +29,40 @@ class PooledHandlesUnderAgent {
         try (TestDb db = TestDb.open(database)) {
             PooledConnection pooled = source(database, db.rawUrl).getPooledConnection();
             try (Connection handle = pooled.getConnection()) {
-                handle.setAutoCommit(false);
-                db.insert(handle, 1);
-                new Legacy.Dao(db.table).saveClassic(handle, 2);
-                db.assertCommitted(); // unguarded, the DAO's commit would have committed 1 and 2
-                handle.rollback();
-                handle.setAutoCommit(true);
-                db.assertCommitted();
+                assertTrue(EngineProbe.guarded(handle));
+                serviceWithANestedDao(db, handle);
             } finally {
                 pooled.close();
             }
         }
+    }
+
+    /**
+     * MariaDB's own method, called on its own type, returns its own connection class, which no guard can be:
+     * a guard goes over it in place, and the connection's transaction methods go to that guard.
+     */
+    @org.junit.jupiter.api.Test
+    void mariadbsOwnMethod_theHandlesTransactionCallsGoToTheGuardPutOverItInPlace() throws Exception {
+        try (TestDb db = TestDb.open(Database.MARIADB)) {
+            org.mariadb.jdbc.MariaDbPoolConnection pooled =
+                    (org.mariadb.jdbc.MariaDbPoolConnection) source(Database.MARIADB, db.rawUrl).getPooledConnection();
+            try (org.mariadb.jdbc.Connection handle = pooled.getConnection()) {
+                assertFalse(EngineProbe.guarded(handle));
+                serviceWithANestedDao(db, handle);
+            } finally {
+                pooled.close();
+            }
+        }
+    }
+
+    private static void serviceWithANestedDao(TestDb db, Connection handle) throws Exception {
+        handle.setAutoCommit(false);
+        db.insert(handle, 1);
+        new Legacy.Dao(db.table).saveClassic(handle, 2);
+        db.assertCommitted(); // unguarded, the DAO's commit would have committed 1 and 2
+        handle.rollback();
+        handle.setAutoCommit(true);
+        db.assertCommitted();
     }
 
     private static ConnectionPoolDataSource source(Database database, String url) throws Exception {

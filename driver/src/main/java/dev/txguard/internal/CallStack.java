@@ -91,6 +91,26 @@ final class CallStack {
         "org.hibernate.engine.jdbc.connections.internal.", "org.apache.ibatis.datasource.",
     };
 
+    /**
+     * Pools that keep their own record of a connection's transaction state and act on it: Druid drops a
+     * setAutoCommit that matches its record, and a rollback() while the record says autocommit is on. A guard
+     * beneath such a pool does not see what the application asked, so the agent guards the pool's handles
+     * instead of the physical connections it opens.
+     */
+    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool."};
+
+    /**
+     * Whether what {@code source} returns is a physical connection of a pool that keeps its own transaction
+     * state ({@link #STATEFUL_POOL_PREFIXES}), not one of the handles it hands out: a driver's connection while
+     * the pool's code is on the stack, or what the pool's handle returns as its PooledConnection. Walks the
+     * stack, but only for a driver's connection about to be guarded, not for every borrow.
+     */
+    static boolean opensForStatefulPool(Object source) {
+        if (startsWithAny(source.getClass().getName(), STATEFUL_POOL_PREFIXES)) return source instanceof Connection;
+        return source instanceof java.sql.Driver && StackWalker.getInstance().walk(
+                frames -> frames.anyMatch(f -> startsWithAny(f.getClassName(), STATEFUL_POOL_PREFIXES)));
+    }
+
     /** What a frame's class is to a walk: bits of {@link #KINDS}. */
     private static final int OURS = 1;
     /** Its frames pass a call along (see the class comment); OURS is one of them. */

@@ -571,6 +571,16 @@ final class Engine {
         if (depth > 1 && !observe && scopes[depth - 1].rollbackOnlyReason == null) setSavepoints();
     }
 
+    /** For tests: see {@link #handedOut}. */
+    boolean setsSavepointsAtOnce() {
+        return handedOut;
+    }
+
+    /** Nothing the application holds is the driver's own any more (see TxConnection.goesOutInstead). */
+    void driverObjectsTakenBack() {
+        handedOut = false;
+    }
+
     /** Under the agent, an unwrapped driver connection's own methods go to the database only while this is true. */
     boolean isCallingReal() {
         return callingReal > 0;

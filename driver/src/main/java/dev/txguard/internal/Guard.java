@@ -63,6 +63,46 @@ public final class Guard {
 
     // ---- for the agent
 
+    /**
+     * What a {@code Driver.connect}, a {@code DataSource.getConnection} or a {@code PooledConnection.getConnection}
+     * (the {@code source}) returns, guarded once: as it is when it is already guarded (a pool's handle over a
+     * guarded connection, a spy's, jdbc:txguard:'s) or guarded in place ({@link #guardInPlace}), and as it is
+     * when a pool that keeps its own transaction state opens it for itself, since that pool's handles are
+     * guarded instead.
+     */
+    public static Connection guardReturned(Object source, Connection returned) throws SQLException {
+        if (returned == null || OWN_CONNECT.get() != null) return returned;
+        if (UnwrappedConnections.any) {
+            TxConnection inPlace = UnwrappedConnections.guardInPlaceOf(returned);
+            if (inPlace != null) {
+                inPlace.goesOutInstead();
+                return inPlace;
+            }
+        }
+        if (returned.isWrapperFor(TxConnection.class)) return returned;
+        if (CallStack.opensForStatefulPool(source)) {
+            // Druid's handle hands out its physical connection: one more driver object reached from the handle's guard
+            TxConnection above = source instanceof Connection && UnwrappedConnections.any
+                    ? UnwrappedConnections.guardOf((Connection) source) : null;
+            if (above != null) above.handedOut(returned);
+            return returned;
+        }
+        return wrap(returned);
+    }
+
+    /**
+     * For a {@code getConnection()} declared to return a pool's or driver's own connection class (Druid's
+     * DruidDataSource, MariaDB's pooled connection): a guard cannot be returned as that class, so one is put
+     * over the connection in place, and the connection's transaction methods go to it, as when an application
+     * unwraps a guarded connection (see UnwrappedConnections). The interface's bridge then returns that guard.
+     */
+    public static void guardInPlace(Connection returned) throws SQLException {
+        if (returned == null || OWN_CONNECT.get() != null) return;
+        if (UnwrappedConnections.any && UnwrappedConnections.guardInPlaceOf(returned) != null) return;
+        if (returned.isWrapperFor(TxConnection.class)) return;
+        ((TxConnection) wrap(returned)).guardInPlace();
+    }
+
     /** Whether a class may declare durable methods, by the JVM-wide settings (false when they are invalid). */
     public static boolean mayDeclareDurableMethods(String className) {
         return MethodPattern.anyMatchesClass(validGlobal().durable, className);

@@ -41,6 +41,28 @@ final class TxConnection extends ConnectionBase {
         return driverObject;
     }
 
+    /**
+     * Put over its connection in place (Guard.guardInPlace): the application may hold that connection rather
+     * than this guard, so its transaction calls come here, as an unwrapped connection's do.
+     */
+    void guardInPlace() throws SQLException {
+        UnwrappedConnections.holdInPlace(this);
+        handedOut(delegate);
+    }
+
+    /**
+     * Goes out in its connection's place after all (the interface's bridge, or a wrapper of the pool, returns
+     * this guard instead of the connection it was put over): the application holds this guard, as any other.
+     */
+    void goesOutInstead() {
+        UnwrappedConnections.unregister(delegate, this);
+        unwrapped.remove(delegate);
+        if (unwrapped.isEmpty()) {
+            unwrapped = null;
+            engine.driverObjectsTakenBack();
+        }
+    }
+
     private boolean isUnwrapped(java.sql.Connection driverConnection) {
         for (java.sql.Connection known : unwrapped) {
             if (known == driverConnection) return true;

@@ -7,12 +7,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The driver's own connections that an application reached through {@code unwrap}, each with the guarded
- * connection above it. Under the agent, the transaction methods of the driver's connection classes ask
- * here first: a call on an unwrapped connection goes to its guard, so that it is an engine event like any
- * other; the calls its engine makes itself go through to the database.
+ * connection above it, and the connections the agent put a guard over in place (a pool's or driver's own
+ * class, which a guard cannot be returned as). Under the agent, the transaction methods of connection
+ * classes ask here first: a call on such a connection goes to its guard, so that it is an engine event like
+ * any other; the calls its engine makes itself go through to the database.
  *
  * <p>Until an application unwraps a connection, the agent's check is one read of {@link #any}. Entries
- * are weak on both sides, and removed when the guarded connection closes.
+ * are weak on both sides, and removed when the guarded connection closes; a guard put over a connection in
+ * place is held until then.
  */
 final class UnwrappedConnections {
 
@@ -29,6 +31,11 @@ final class UnwrappedConnections {
 
     private static final ConcurrentHashMap<Key, WeakReference<TxConnection>> GUARDS = new ConcurrentHashMap<>();
     private static final ReferenceQueue<Object> COLLECTED = new ReferenceQueue<>();
+    /**
+     * Guards put over a connection in place (Guard.guardInPlace), until they close: the application holds the
+     * connection, not the guard, so nothing else keeps the guard alive.
+     */
+    private static final java.util.Set<TxConnection> IN_PLACE = ConcurrentHashMap.newKeySet();
 
     private UnwrappedConnections() {}
 
@@ -54,14 +61,30 @@ final class UnwrappedConnections {
     /** Unless another guard took the driver connection over since (a pooled physical connection's next handle). */
     static void unregister(Connection driverConnection, TxConnection guard) {
         GUARDS.computeIfPresent(new Key(driverConnection, null), (key, ref) -> ref.get() == guard ? null : ref);
+        IN_PLACE.remove(guard);
+    }
+
+    static void holdInPlace(TxConnection guard) {
+        IN_PLACE.add(guard);
+    }
+
+    /** The guard put over this connection in place, while it is open; null when there is none. */
+    static TxConnection guardInPlaceOf(Connection connection) {
+        TxConnection guard = guardOf(connection);
+        return guard != null && IN_PLACE.contains(guard) ? guard : null;
     }
 
     /** The guard an application's call on this driver connection goes to; null when it goes to the database. */
     static TxConnection guardToCall(Connection driverConnection) {
-        if (!UNWRAPPED_CLASS.get(driverConnection.getClass())[0]) return null;
-        WeakReference<TxConnection> ref = GUARDS.get(new Key(driverConnection, null));
-        TxConnection guard = ref == null ? null : ref.get();
+        TxConnection guard = guardOf(driverConnection);
         return guard == null || guard.engine.isCallingReal() ? null : guard;
+    }
+
+    /** The guard this connection was reached from, or put under in place; null when there is none. */
+    static TxConnection guardOf(Connection connection) {
+        if (!UNWRAPPED_CLASS.get(connection.getClass())[0]) return null;
+        WeakReference<TxConnection> ref = GUARDS.get(new Key(connection, null));
+        return ref == null ? null : ref.get();
     }
 
     /** Identity, not equals: a driver's connection class may define equality of its own. */

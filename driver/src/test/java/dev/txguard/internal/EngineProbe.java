@@ -32,6 +32,23 @@ public final class EngineProbe {
         return c instanceof TxConnection ? ((TxConnection) c).delegate : c;
     }
 
+    /** The agent runs in this JVM (with stack walks or activations): the database's own driver hands out guarded connections. */
+    public static boolean agentGuardsConnections() throws SQLException {
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:h2:mem:")) {
+            return guarded(c);
+        }
+    }
+
+    /** Whether txguard guards this connection, here or beneath any wrapper that supports unwrap. */
+    public static boolean guarded(Connection c) throws SQLException {
+        return c.isWrapperFor(TxConnection.class);
+    }
+
+    /** The application may hold the driver's own objects, so nested scopes set their savepoints as they begin. */
+    public static boolean setsSavepointsAtOnce(Connection guarded) throws SQLException {
+        return guarded.unwrap(TxConnection.class).engine.setsSavepointsAtOnce();
+    }
+
     public static int trackedApplicationSavepoints(Connection guarded) throws SQLException {
         return guarded.unwrap(TxConnection.class).engine.trackedApplicationSavepoints();
     }

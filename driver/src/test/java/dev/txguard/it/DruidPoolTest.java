@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Druid, which keeps its own record of a connection's autocommit above the driver and acts on it: it
  * drops a setAutoCommit that matches the record, and a rollback() while the record says autocommit is
  * on. So txguard goes over Druid ({@code new TxGuardDataSource(druid)}), and under it (a {@code
- * jdbc:txguard:} URL as Druid's) nesting does not hold. Not run under the agent: there txguard guards
- * Druid's physical connections, beneath Druid, whatever the application wires.
+ * jdbc:txguard:} URL as Druid's) nesting does not hold. Also run under the agent, which leaves both as
+ * they are (what it does with Druid's own URL: DruidUnderAgent).
  */
 class DruidPoolTest {
 
