@@ -239,11 +239,16 @@ public final class TxGuardAgent {
                 .or(nameStartsWith("dev.txguard.TxGuard")).or(isSynthetic());
     }
 
-    /** Instrumentation failures are never swallowed: a connection class left unguarded must be seen. */
+    /**
+     * Tells the guard which classes it instruments (a pool that must be guarded above, not beneath: see
+     * Guard.instrumented). Instrumentation failures are never swallowed: a connection class left unguarded
+     * must be seen.
+     */
     private static final class LoudListener extends AgentBuilder.Listener.Adapter {
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      net.bytebuddy.dynamic.DynamicType dynamicType) {
+            Guard.instrumented(type.getName());
             LOG.log(Level.DEBUG, () -> "txguard agent: guarding connections from " + type.getName());
         }
 

@@ -73,6 +73,7 @@ final class CallStack {
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
         "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
+        "io.agroal.", "org.vibur.dbcp.",
         // Spring's transaction managers (JDBC, Hibernate, JPA), templates and interceptors begin, commit and roll
         // back on behalf of the method whose transaction it is, and JdbcTemplate runs its statements
         "org.springframework.jdbc.", "org.springframework.transaction.", "org.springframework.aop.",
@@ -85,29 +86,40 @@ final class CallStack {
     /** Connection pools: their own code (not their connection proxies) configures and resets connections. */
     private static final String[] POOL_PREFIXES = {
         "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
-        "com.alibaba.druid.pool.", "oracle.ucp.",
+        "com.alibaba.druid.pool.", "oracle.ucp.", "io.agroal.pool.", "org.vibur.dbcp.",
         // Hibernate's built-in pool sets its connections' autocommit as it hands one out and takes it back;
         // MyBatis's data sources set it, and roll back as they hand a connection out and take it back
         "org.hibernate.engine.jdbc.connections.internal.", "org.apache.ibatis.datasource.",
     };
 
     /**
-     * Pools that keep their own record of a connection's transaction state and act on it: Druid drops a
-     * setAutoCommit that matches its record, and a rollback() while the record says autocommit is on. A guard
-     * beneath such a pool does not see what the application asked, so the agent guards the pool's handles
-     * instead of the physical connections it opens.
+     * Pools that decide from their own reading of a connection's transaction state whether to pass a call on:
+     * Druid drops a setAutoCommit that matches its record of autocommit, and a rollback() while the record says
+     * autocommit is on; Agroal drops a setAutoCommit that matches the connection's getAutoCommit(), which a
+     * guard reports false inside any scope. A guard beneath such a pool never sees a DAO's nested begin, so the
+     * agent guards the pool's handles instead of the physical connections it opens.
      */
-    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool."};
+    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool.", "io.agroal.pool."};
+
+    /** The agent instrumented a class of such a pool: until then no connection is looked at for one. */
+    private static volatile boolean statefulPoolLoaded;
+
+    static void instrumented(String className) {
+        if (startsWithAny(className, STATEFUL_POOL_PREFIXES)) statefulPoolLoaded = true;
+    }
 
     /**
-     * Whether what {@code source} returns is a physical connection of a pool that keeps its own transaction
-     * state ({@link #STATEFUL_POOL_PREFIXES}), not one of the handles it hands out: a driver's connection while
-     * the pool's code is on the stack, or what the pool's handle returns as its PooledConnection. Walks the
-     * stack, but only for a driver's connection about to be guarded, not for every borrow.
+     * Whether what {@code source} returns is a physical connection of a pool that decides from its own reading
+     * of transaction state ({@link #STATEFUL_POOL_PREFIXES}), not one of the handles it hands out: what one of
+     * the pool's own PooledConnections returns (Druid's handle, Agroal's adaptor over a physical connection), or
+     * a connection from a driver, data source or pooled connection while the pool's code is on the stack. Only
+     * the pool's DataSource hands out handles. Walks the stack, but only once such a pool is loaded, and only for
+     * a connection about to be guarded: a physical one, not every borrow from a pool.
      */
     static boolean opensForStatefulPool(Object source) {
-        if (startsWithAny(source.getClass().getName(), STATEFUL_POOL_PREFIXES)) return source instanceof Connection;
-        return source instanceof java.sql.Driver && StackWalker.getInstance().walk(
+        if (!statefulPoolLoaded) return false;
+        if (startsWithAny(source.getClass().getName(), STATEFUL_POOL_PREFIXES)) return !(source instanceof javax.sql.DataSource);
+        return StackWalker.getInstance().walk(
                 frames -> frames.anyMatch(f -> startsWithAny(f.getClassName(), STATEFUL_POOL_PREFIXES)));
     }
 

@@ -142,6 +142,8 @@ final class Engine {
      * seeing them, so every nested scope sets its savepoint as it begins, not lazily at its first statement.
      */
     private boolean handedOut;
+    /** The thread the transaction was begun on, or last moved to (see nestedOnAnotherThread). */
+    private Thread beganOn;
 
     Engine(Connection real, Config config, Dialect dialect) throws SQLException {
         this.real = real;
@@ -214,6 +216,7 @@ final class Engine {
             return;
         }
         checkDurability(here);
+        if (depth > 0 && beganOn != Thread.currentThread()) nestedOnAnotherThread(here);
         if (depth == 0) push(new Scope(IMPLICIT, null));
         push(new Scope(kind, here));
         if (observe) {
@@ -981,8 +984,29 @@ final class Engine {
         if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
         s.index = depth;
         scopes[depth++] = s;
-        if (depth == 1 && trackOpenTransactions) OPEN_ON_THREAD.get().add(this);
+        if (depth == 1) {
+            beganOn = Thread.currentThread();
+            if (trackOpenTransactions) OPEN_ON_THREAD.get().add(this);
+        }
         return s;
+    }
+
+    /**
+     * A begin nests in a transaction another thread began. A transaction may go on on another thread, but
+     * mostly this is a pool handing on a connection whose last borrower left scopes open, without resetting it
+     * as it took it back, through a handle whose return txguard cannot see: then this begin nests in what was
+     * left open, and its commit is not real. Said once for each thread the transaction moves to.
+     */
+    private void nestedOnAnotherThread(CallStack here) {
+        Thread previous = beganOn;
+        Thread now = Thread.currentThread();
+        beganOn = now;
+        String beganAt = scopes[0].beganAt();
+        LOG.log(Level.WARNING, () -> "txguard: a begin at " + here.describe(0) + " on thread " + now.getName()
+                + " nests in the transaction begun at " + beganAt + " on thread " + previous.getName() + ". If a pool"
+                + " handed the connection on, the last borrower left that transaction open and the pool did not reset"
+                + " the connection as it took it back: this scope's commit will not commit. Have the pool reset"
+                + " connections it takes back (Vibur: resetDefaultsAfterUse=true).");
     }
 
     private void pop() {

@@ -103,6 +103,11 @@ public final class Guard {
         ((TxConnection) wrap(returned)).guardInPlace();
     }
 
+    /** The agent instrumented this class (see CallStack.opensForStatefulPool). */
+    public static void instrumented(String className) {
+        CallStack.instrumented(className);
+    }
+
     /** Whether a class may declare durable methods, by the JVM-wide settings (false when they are invalid). */
     public static boolean mayDeclareDurableMethods(String className) {
         return MethodPattern.anyMatchesClass(validGlobal().durable, className);

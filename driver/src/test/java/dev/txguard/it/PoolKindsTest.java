@@ -19,14 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The pools other than HikariCP (PoolTest) that applications run, each with one connection, so that
  * the next borrower gets the very connection the last one abandoned: Apache DBCP 2, Tomcat JDBC,
- * c3p0 and MyBatis's PooledDataSource (Druid: DruidPoolTest). Each hands a connection back, or takes it back, in its
+ * c3p0, MyBatis's PooledDataSource and Vibur (Druid and Agroal: StatefulPoolsTest). Each hands a connection back, or takes it back, in its
  * own way (a rollback, an autocommit reset, both, from the handle's close or from the pool's own code),
  * and txguard must see each as the end of whatever the last borrower left open.
  */
 class PoolKindsTest {
 
     enum Kind {
-        DBCP2, TOMCAT_JDBC, C3P0, MYBATIS;
+        DBCP2, TOMCAT_JDBC, C3P0, MYBATIS, VIBUR;
 
         /** c3p0 has no autocommit setting: it hands connections out with autocommit on. */
         boolean hasManualMode() {
@@ -75,6 +75,13 @@ class PoolKindsTest {
                     closer = pool::close;
                     break;
                 }
+                case VIBUR: {
+                    // Without resetting, Vibur calls nothing on a connection it takes back (see the limit test below)
+                    org.vibur.dbcp.ViburDBCPDataSource pool = vibur(db, autoCommit, true);
+                    dataSource = pool;
+                    closer = pool::close;
+                    break;
+                }
                 case MYBATIS: {
                     PooledDataSource pool = new PooledDataSource(driver, url, null, null);
                     pool.setPoolMaximumActiveConnections(1);
@@ -93,6 +100,19 @@ class PoolKindsTest {
         public void close() throws Exception {
             closer.close();
         }
+    }
+
+    static org.vibur.dbcp.ViburDBCPDataSource vibur(TestDb db, boolean autoCommit, boolean resetDefaultsAfterUse) {
+        org.vibur.dbcp.ViburDBCPDataSource pool = new org.vibur.dbcp.ViburDBCPDataSource();
+        pool.setJdbcUrl(db.guardedUrl());
+        pool.setUsername(db.user());
+        pool.setPassword("");
+        pool.setPoolInitialSize(1);
+        pool.setPoolMaxSize(1);
+        pool.setDefaultAutoCommit(autoCommit);
+        pool.setResetDefaultsAfterUse(resetDefaultsAfterUse);
+        pool.start();
+        return pool;
     }
 
     static Stream<Arguments> everyPoolAndDatabase() {
@@ -146,6 +166,45 @@ class PoolKindsTest {
                 transfer(db, c, dao, false);
             }
             db.assertCommitted(1, 2);
+        }
+    }
+
+    /**
+     * The documented limit: with its defaults Vibur calls nothing on a connection it takes back or hands out,
+     * and its handle is a dynamic proxy, so txguard does not see the return. The next borrower's begin nests in
+     * what the last one left open, and its commit commits nothing (without txguard it would commit the last
+     * borrower's work with its own); txguard says so in a warning. With resetDefaultsAfterUse Vibur resets the
+     * connection, and txguard sees that.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Database.class)
+    void viburWithItsDefaults_theReturnIsNotSeen_theLimitationIsAsDocumented(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); LogCapture log = LogCapture.start()) {
+            org.vibur.dbcp.ViburDBCPDataSource pool = vibur(db, true, false);
+            try {
+                try (Connection c = pool.getConnection()) {
+                    Legacy.leaveTwoScopesOpen(c, db.table);
+                }
+                // The next borrower, as in a server: another request, on another thread
+                java.util.concurrent.ExecutorService next = java.util.concurrent.Executors.newSingleThreadExecutor();
+                try {
+                    next.submit(() -> {
+                        try (Connection c = pool.getConnection()) {
+                            c.setAutoCommit(false);
+                            db.insert(c, 4);
+                            c.commit();
+                            c.setAutoCommit(true);
+                        }
+                        return null;
+                    }).get();
+                } finally {
+                    next.shutdown();
+                }
+                db.assertCommitted();
+                assertEquals(1, log.count("nests in the transaction begun at"), log.all());
+            } finally {
+                pool.close();
+            }
         }
     }
 

@@ -55,6 +55,12 @@ final class TestDb implements AutoCloseable {
         return Database.guarded(rawUrl);
     }
 
+    /** The user the URL names, for pools that pass a user of their own (H2's: none). */
+    String user() {
+        java.util.regex.Matcher user = java.util.regex.Pattern.compile("[?&;]user=([^&;]*)").matcher(rawUrl);
+        return user.find() ? user.group(1) : "";
+    }
+
     Properties settings() {
         Properties p = new Properties();
         p.putAll(txguard);

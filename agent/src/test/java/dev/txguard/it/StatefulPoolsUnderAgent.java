@@ -21,14 +21,31 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * An unmodified application on Druid, with the database's own URL, under the agent. Druid keeps its own
- * record of autocommit and drops calls that match it, so a guard beneath Druid cannot keep nesting (see
- * DruidPoolTest): the agent guards the connections Druid hands out and leaves alone the physical ones Druid
- * opens for itself, so that every connection is guarded once, above Druid.
+ * An unmodified application on Druid or Agroal, with the database's own URL, under the agent. Both decide from
+ * their own reading of autocommit whether to pass a call on (see StatefulPoolsTest), so a guard beneath them
+ * cannot keep nesting: the agent guards the connections they hand out and leaves alone the physical ones they
+ * open for themselves, so that every connection is guarded once, above the pool.
  */
-class DruidUnderAgent {
+class StatefulPoolsUnderAgent {
 
-    /** How the application asks: through the DataSource interface (Spring, MyBatis), or Druid's own method. */
+    /**
+     * A pool and how the application asks it for a connection: through the DataSource interface (Spring,
+     * MyBatis, Hibernate), or through Druid's own method, whose declared type is Druid's class.
+     */
+    enum Way {
+        DRUID_AS_DATA_SOURCE, DRUID_AS_DRUID, AGROAL;
+
+        StatefulPoolsTest.Pool open(String url, boolean autoCommit) throws SQLException {
+            return new StatefulPoolsTest.Pool(this == AGROAL ? StatefulPoolsTest.Kind.AGROAL : StatefulPoolsTest.Kind.DRUID,
+                    url, autoCommit);
+        }
+
+        Connection borrow(StatefulPoolsTest.Pool pool) throws SQLException {
+            return this == DRUID_AS_DRUID ? ((DruidDataSource) pool.dataSource).getConnection() : pool.dataSource.getConnection();
+        }
+    }
+
+    /** How an application asks Druid for a connection. */
     enum Borrow {
         AS_DATA_SOURCE, AS_DRUID;
 
@@ -58,27 +75,33 @@ class DruidUnderAgent {
         return all.stream();
     }
 
-    static Stream<Arguments> everyWayDatabaseAndAutoCommit() {
-        return everyWayAndDatabase().flatMap(way -> Stream.of(true, false).map(
-                autoCommit -> Arguments.of(way.get()[0], way.get()[1], autoCommit)));
+    static Stream<Arguments> everyPoolDatabaseAndAutoCommit() {
+        List<Arguments> all = new ArrayList<>();
+        for (Database database : Database.values()) {
+            for (Way way : Way.values()) {
+                all.add(Arguments.of(database, way, true));
+                all.add(Arguments.of(database, way, false));
+            }
+        }
+        return all.stream();
     }
 
     @ParameterizedTest(name = "{0} {1} autoCommit={2}")
-    @MethodSource("everyWayDatabaseAndAutoCommit")
-    void aDaoNestsInTheServicesTransaction_andTheNextBorrowerStartsClean(Database database, Borrow borrow,
+    @MethodSource("everyPoolDatabaseAndAutoCommit")
+    void aDaoNestsInTheServicesTransaction_andTheNextBorrowerStartsClean(Database database, Way way,
                                                                           boolean autoCommit) throws Exception {
-        try (TestDb db = TestDb.open(database); DruidDataSource druid = druid(db.rawUrl, autoCommit)) {
+        try (TestDb db = TestDb.open(database); StatefulPoolsTest.Pool pool = way.open(db.rawUrl, autoCommit)) {
             Legacy.Dao dao = new Legacy.Dao(db.table);
-            try (Connection c = borrow.from(druid)) {
+            try (Connection c = way.borrow(pool)) {
                 assertThrows(ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
             }
-            db.assertCommitted(); // with the guard beneath Druid, the DAO's row and the service's were committed
-            try (Connection c = borrow.from(druid)) {
+            db.assertCommitted(); // with the guard beneath the pool, the DAO's row and the service's were committed
+            try (Connection c = way.borrow(pool)) {
                 Legacy.leaveTwoScopesOpen(c, db.table);
             } // handed back with scopes open
             db.assertCommitted();
-            try (Connection c = borrow.from(druid)) {
-                assertEquals(autoCommit, c.getAutoCommit(), "Druid's autocommit setting");
+            try (Connection c = way.borrow(pool)) {
+                assertEquals(autoCommit, c.getAutoCommit(), way + ": the pool's autocommit setting");
                 PoolKindsTest.transfer(db, c, dao, false);
             }
             db.assertCommitted(1, 2);
