@@ -208,6 +208,42 @@ class PoolKindsTest {
         }
     }
 
+    /**
+     * Pools told to commit what a borrower hands back. c3p0's autoCommitOnClose never reaches txguard's scopes:
+     * the handle's close comes first, and txguard rolls back then, as it never commits on close. Tomcat's
+     * commitOnReturn commits from the pool's own code, which txguard takes for a commit: what the borrower left
+     * open is committed, as without txguard (the documented limit).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Database.class)
+    void poolsThatCommitOnReturn_c3p0sIsPreemptedTomcatsCommits(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            ComboPooledDataSource c3p0 = new ComboPooledDataSource();
+            c3p0.setJdbcUrl(db.guardedUrl());
+            c3p0.setMaxPoolSize(1);
+            c3p0.setAutoCommitOnClose(true);
+            try (Connection c = c3p0.getConnection()) {
+                Legacy.leaveTwoScopesOpen(c, db.table);
+            } finally {
+                c3p0.close();
+            }
+            db.assertCommitted();
+
+            org.apache.tomcat.jdbc.pool.DataSource tomcat = new org.apache.tomcat.jdbc.pool.DataSource();
+            tomcat.setUrl(db.guardedUrl());
+            tomcat.setDriverClassName(dev.txguard.TxGuardDriver.class.getName());
+            tomcat.setMaxActive(1);
+            tomcat.setDefaultAutoCommit(false);
+            tomcat.setCommitOnReturn(true);
+            try (Connection c = tomcat.getConnection()) {
+                Legacy.leaveTwoScopesOpen(c, db.table);
+            } finally {
+                tomcat.close(true);
+            }
+            db.assertCommitted(1, 2, 3);
+        }
+    }
+
     /** A legacy service: its own transaction, a DAO that opens one too, then maybe a failure. */
     static void transfer(TestDb db, Connection c, Legacy.Dao dao, boolean failAfterTheDao) throws SQLException {
         boolean saved = c.getAutoCommit();
