@@ -37,7 +37,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Legacy DAOs inside the transactions of the data-access frameworks applications run, and those
  * frameworks' own transaction calls, through a pool over a {@code jdbc:txguard:} URL: MyBatis (alone and
- * through MyBatis-Spring), jOOQ, JDBI, Hibernate (alone and under Spring's HibernateTransactionManager).
+ * through MyBatis-Spring), jOOQ, JDBI, Hibernate (alone, under Spring's HibernateTransactionManager, and as
+ * the JPA provider under Spring's JpaTransactionManager).
  * A framework's commit and rollback are made for the application method that opened its session or called
  * its transaction method, so they are that method's, never stray; a DAO's begin inside the framework's
  * transaction nests.
@@ -335,6 +336,66 @@ class FrameworkTransactionsTest {
             });
             db.assertCommitted();
             assertEquals(0, log.count("stray rollback"), log.all());
+        }
+    }
+
+    /**
+     * JPA, as Spring Data repositories run it: Spring's JpaTransactionManager over Hibernate's
+     * EntityManagerFactory, which exposes the transaction's JDBC connection to DataSourceUtils, so a legacy DAO
+     * that takes the connection from there runs inside the JPA transaction and nests in it.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void daoInsideSpringsJpaTransaction_theServiceFails_nothingCommitted(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true);
+             LogCapture log = LogCapture.start()) {
+            org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean factory =
+                    new org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean();
+            factory.setDataSource(pool);
+            factory.setPackagesToScan(FrameworkTransactionsTest.class.getPackageName() + ".noentities");
+            factory.setJpaVendorAdapter(new org.springframework.orm.jpa.vendor.HibernateJpaVendorAdapter());
+            factory.setJpaPropertyMap(java.util.Map.of("hibernate.dialect", HIBERNATE_DIALECTS[database.ordinal()]));
+            factory.afterPropertiesSet();
+            javax.persistence.EntityManagerFactory jpa = factory.getObject();
+            try {
+                org.springframework.orm.jpa.JpaTransactionManager manager = new org.springframework.orm.jpa.JpaTransactionManager(jpa);
+                manager.setDataSource(pool);
+                TransactionTemplate required = new TransactionTemplate(manager);
+                Legacy.Dao dao = new Legacy.Dao(db.table);
+                assertThrows(ServiceFailure.class, () -> required.executeWithoutResult(status -> {
+                    javax.persistence.EntityManager em =
+                            org.springframework.orm.jpa.EntityManagerFactoryUtils.getTransactionalEntityManager(jpa);
+                    em.createNativeQuery(insert(db, 1)).executeUpdate();
+                    legacyDaoThroughSpring(pool, dao, 2);
+                    try {
+                        db.assertCommitted(); // the DAO's commit only released its savepoint
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    throw new ServiceFailure();
+                }));
+                db.assertCommitted();
+                required.executeWithoutResult(status -> {
+                    org.springframework.orm.jpa.EntityManagerFactoryUtils.getTransactionalEntityManager(jpa)
+                            .createNativeQuery(insert(db, 3)).executeUpdate();
+                    legacyDaoThroughSpring(pool, dao, 4);
+                });
+                db.assertCommitted(3, 4);
+                assertEquals(0, log.count("stray rollback"), log.all());
+            } finally {
+                jpa.close();
+            }
+        }
+    }
+
+    private static void legacyDaoThroughSpring(javax.sql.DataSource pool, Legacy.Dao dao, int id) {
+        java.sql.Connection c = DataSourceUtils.getConnection(pool);
+        try {
+            dao.saveClassic(c, id);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            DataSourceUtils.releaseConnection(c, pool);
         }
     }
 }
