@@ -10,15 +10,15 @@ import java.util.Locale;
 final class Dialect {
 
     static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true,
-            false, false);
+            false, false, true);
     static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false,
-            false, true);
+            false, true, true);
     static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false, true,
-            false);
-    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
             false, false);
+    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
+            false, false, true);
     static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
-            false, false, false);
+            false, false, false, true);
 
     final String name;
     /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
@@ -45,12 +45,17 @@ final class Dialect {
     final boolean nonTransactionalCommandsCommit;
     /** Comments opened with "/*!" or "/*M!" are not comments: the server runs what they hold (MySQL, MariaDB). */
     final boolean executableComments;
+    /**
+     * CREATE SEQUENCE and ALTER SEQUENCE are DDL like any other. Not on H2, where they leave the transaction
+     * open (and are not undone by a rollback, as a sequence's next value is not).
+     */
+    final boolean sequenceDdlCommits;
 
     private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
                     boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
                     boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
                     boolean errorAbortsTransaction, boolean nonTransactionalCommandsCommit,
-                    boolean executableComments) {
+                    boolean executableComments, boolean sequenceDdlCommits) {
         this.name = name;
         this.endIsCommit = endIsCommit;
         this.hashComments = hashComments;
@@ -64,6 +69,7 @@ final class Dialect {
         this.errorAbortsTransaction = errorAbortsTransaction;
         this.nonTransactionalCommandsCommit = nonTransactionalCommandsCommit;
         this.executableComments = executableComments;
+        this.sequenceDdlCommits = sequenceDdlCommits;
     }
 
     static Dialect forProduct(String productName) {

@@ -114,6 +114,7 @@ final class Sql {
                 if (word(sql, p, "COMMIT")) return classifyEnd(sql, next(sql, p, 6, dialect), dialect, COMMIT);
                 if (word(sql, p, "CREATE")) {
                     int q = next(sql, p, 6, dialect);
+                    if (!dialect.sequenceDdlCommits && word(sql, q, "SEQUENCE")) return OTHER;
                     if (dialect.temporaryTablesCommit) return IMPLICIT_COMMIT;
                     if (word(sql, q, "TEMPORARY")) return OTHER;
                     return IMPLICIT_COMMIT;
@@ -132,7 +133,11 @@ final class Sql {
                 if (word(sql, p, "ABORT") && dialect.endIsCommit) {
                     return classifyEnd(sql, next(sql, p, 5, dialect), dialect, ROLLBACK);
                 }
-                return word(sql, p, "ALTER") || word(sql, p, "ANALYZE") ? IMPLICIT_COMMIT : OTHER;
+                if (word(sql, p, "ALTER")) {
+                    boolean sequence = word(sql, next(sql, p, 5, dialect), "SEQUENCE");
+                    return sequence && !dialect.sequenceDdlCommits ? OTHER : IMPLICIT_COMMIT;
+                }
+                return word(sql, p, "ANALYZE") ? IMPLICIT_COMMIT : OTHER;
             case 'D':
                 if (word(sql, p, "DROP")) {
                     int q = next(sql, p, 4, dialect);

@@ -139,6 +139,43 @@ class DatabaseSpecificsTest {
     }
 
     /**
+     * Sequences: H2 leaves the transaction open across CREATE SEQUENCE and ALTER SEQUENCE (it was refused there
+     * as DDL, though H2 runs it inside the transaction without txguard), PostgreSQL's DDL is transactional, and
+     * MariaDB commits: refused there in a nested scope.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void sequenceDdlInANestedScope_refusedOnlyWhereItCommits(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            String sequence = db.table + "_seq";
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            nestedSequenceDdl(c, db, sequence, database);
+            db.assertCommitted(); // nothing committed the outer work
+            c.rollback();
+            c.setAutoCommit(true);
+            db.assertCommitted();
+            Legacy.sql(db.raw(), "DROP SEQUENCE IF EXISTS " + sequence);
+        }
+    }
+
+    private static void nestedSequenceDdl(Connection c, TestDb db, String sequence, Database database) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            Legacy.sql(c, "CREATE SEQUENCE " + sequence);
+            Legacy.sql(c, "ALTER SEQUENCE " + sequence + " RESTART WITH 100");
+            db.insert(c, 2);
+            assertTrue(database != Database.MARIADB, "MariaDB commits on sequence DDL: refused");
+        } catch (SQLException refused) {
+            assertEquals(Database.MARIADB, database, refused.getMessage());
+            assertEquals("25007", refused.getSQLState(), refused.getMessage());
+        } finally {
+            c.setAutoCommit(true); // ends the nested scope only
+        }
+    }
+
+    /**
      * A DAO that wants its own isolation level. H2 commits the open transaction when the level changes, so
      * inside a nested scope txguard refuses the change as it refuses DDL; PostgreSQL's driver refuses it
      * itself once the transaction has run a statement; MariaDB applies it to the next transaction.
