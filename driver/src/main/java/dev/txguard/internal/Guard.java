@@ -67,8 +67,8 @@ public final class Guard {
      * What a {@code Driver.connect}, a {@code DataSource.getConnection} or a {@code PooledConnection.getConnection}
      * (the {@code source}) returns, guarded once: as it is when it is already guarded (a pool's handle over a
      * guarded connection, a spy's, jdbc:txguard:'s) or guarded in place ({@link #guardInPlace}), and as it is
-     * when a pool that keeps its own transaction state opens it for itself, since that pool's handles are
-     * guarded instead.
+     * when a pool that decides from its own reading of transaction state (Druid, Agroal) opens it for itself,
+     * since that pool's handles are guarded instead.
      */
     public static Connection guardReturned(Object source, Connection returned) throws SQLException {
         if (returned == null || OWN_CONNECT.get() != null) return returned;
@@ -81,7 +81,7 @@ public final class Guard {
         }
         if (returned.isWrapperFor(TxConnection.class)) return returned;
         if (CallStack.opensForStatefulPool(source)) {
-            // Druid's handle hands out its physical connection: one more driver object reached from the handle's guard
+            // A pool's handle (Druid's) hands out the connection beneath it: one more driver object reached from its guard
             TxConnection above = source instanceof Connection && UnwrappedConnections.any
                     ? UnwrappedConnections.guardOf((Connection) source) : null;
             if (above != null) above.handedOut(returned);

@@ -134,8 +134,8 @@ final class Sql {
                     return classifyEnd(sql, next(sql, p, 5, dialect), dialect, ROLLBACK);
                 }
                 if (word(sql, p, "ALTER")) {
-                    boolean sequence = word(sql, next(sql, p, 5, dialect), "SEQUENCE");
-                    return sequence && !dialect.sequenceDdlCommits ? OTHER : IMPLICIT_COMMIT;
+                    return !dialect.sequenceDdlCommits && word(sql, next(sql, p, 5, dialect), "SEQUENCE")
+                            ? OTHER : IMPLICIT_COMMIT;
                 }
                 return word(sql, p, "ANALYZE") ? IMPLICIT_COMMIT : OTHER;
             case 'D':

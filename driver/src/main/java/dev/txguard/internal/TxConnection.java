@@ -56,7 +56,7 @@ final class TxConnection extends ConnectionBase {
      */
     void goesOutInstead() {
         UnwrappedConnections.unregister(delegate, this);
-        unwrapped.remove(delegate);
+        unwrapped.removeIf(known -> known == delegate); // identity: a driver's class may define equals
         if (unwrapped.isEmpty()) {
             unwrapped = null;
             engine.driverObjectsTakenBack();

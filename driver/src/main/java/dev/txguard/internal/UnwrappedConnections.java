@@ -80,7 +80,7 @@ final class UnwrappedConnections {
         return guard == null || guard.engine.isCallingReal() ? null : guard;
     }
 
-    /** The guard this connection was reached from, or put under in place; null when there is none. */
+    /** The guard over this connection: the one it was unwrapped from, or put over it in place; null when none. */
     static TxConnection guardOf(Connection connection) {
         if (!UNWRAPPED_CLASS.get(connection.getClass())[0]) return null;
         WeakReference<TxConnection> ref = GUARDS.get(new Key(connection, null));
