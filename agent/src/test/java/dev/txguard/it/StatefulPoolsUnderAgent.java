@@ -13,7 +13,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -45,32 +44,15 @@ class StatefulPoolsUnderAgent {
         }
     }
 
-    /** How an application asks Druid for a connection. */
-    enum Borrow {
-        AS_DATA_SOURCE, AS_DRUID;
-
-        Connection from(DruidDataSource druid) throws SQLException {
-            return this == AS_DATA_SOURCE ? ((DataSource) druid).getConnection() : druid.getConnection();
-        }
-    }
-
     @BeforeAll
     static void underTheAgent() throws Exception {
         assertTrue(EngineProbe.agentGuardsConnections(), "this class must run in a JVM started with the txguard agent");
     }
 
-    private static DruidDataSource druid(String url, boolean autoCommit) {
-        DruidDataSource pool = new DruidDataSource();
-        pool.setUrl(url);
-        pool.setMaxActive(1);
-        pool.setDefaultAutoCommit(autoCommit);
-        return pool;
-    }
-
-    static Stream<Arguments> everyWayAndDatabase() {
+    static Stream<Arguments> everyDruidWayAndDatabase() {
         List<Arguments> all = new ArrayList<>();
         for (Database database : Database.values()) {
-            for (Borrow borrow : Borrow.values()) all.add(Arguments.of(database, borrow));
+            for (Way way : new Way[] {Way.DRUID_AS_DATA_SOURCE, Way.DRUID_AS_DRUID}) all.add(Arguments.of(database, way));
         }
         return all.stream();
     }
@@ -112,10 +94,10 @@ class StatefulPoolsUnderAgent {
     @ParameterizedTest
     @EnumSource(Database.class)
     void withDruidsStatFilter_aDaoStillNests(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); DruidDataSource druid = druid(db.rawUrl, true)) {
-            druid.setFilters("stat");
+        try (TestDb db = TestDb.open(database); StatefulPoolsTest.Pool pool = Way.DRUID_AS_DATA_SOURCE.open(db.rawUrl, true)) {
+            ((DruidDataSource) pool.dataSource).setFilters("stat");
             Legacy.Dao dao = new Legacy.Dao(db.table);
-            try (Connection c = ((DataSource) druid).getConnection()) {
+            try (Connection c = Way.DRUID_AS_DATA_SOURCE.borrow(pool)) {
                 assertThrows(ServiceFailure.class, () -> PoolKindsTest.transfer(db, c, dao, true));
                 assertFalse(EngineProbe.guarded(c.unwrap(DruidPooledConnection.class).getConnectionHolder().getConnection()));
             }
@@ -131,15 +113,15 @@ class StatefulPoolsUnderAgent {
     @ParameterizedTest
     @EnumSource(Database.class)
     void theGuardIsAboveDruid_andThePhysicalConnectionIsNotGuardedAgain(Database database) throws Exception {
-        try (TestDb db = TestDb.open(database); DruidDataSource druid = druid(db.rawUrl, true)) {
-            try (Connection c = ((DataSource) druid).getConnection()) {
+        try (TestDb db = TestDb.open(database); StatefulPoolsTest.Pool pool = Way.DRUID_AS_DATA_SOURCE.open(db.rawUrl, true)) {
+            try (Connection c = Way.DRUID_AS_DATA_SOURCE.borrow(pool)) {
                 assertTrue(EngineProbe.guarded(c));
                 assertFalse(EngineProbe.setsSavepointsAtOnce(c), "the application holds the guard, not Druid's handle");
                 DruidPooledConnection handle = c.unwrap(DruidPooledConnection.class);
                 assertFalse(EngineProbe.guarded(handle.getConnectionHolder().getConnection()),
                         "the physical connection beneath Druid is not guarded");
             }
-            try (DruidPooledConnection handle = druid.getConnection()) {
+            try (DruidPooledConnection handle = (DruidPooledConnection) Way.DRUID_AS_DRUID.borrow(pool)) {
                 assertFalse(EngineProbe.guarded(handle));
                 assertFalse(EngineProbe.guarded(handle.getConnectionHolder().getConnection()));
                 handle.setAutoCommit(false);
@@ -156,11 +138,11 @@ class StatefulPoolsUnderAgent {
      * is reached from the handle's guard, and its transaction methods go to that guard, as an unwrapped one's.
      */
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("everyWayAndDatabase")
-    void thePhysicalConnectionFromDruidsHandle_itsCommitInANestedScopeOnlyEndsTheScope(Database database, Borrow borrow)
+    @MethodSource("everyDruidWayAndDatabase")
+    void thePhysicalConnectionFromDruidsHandle_itsCommitInANestedScopeOnlyEndsTheScope(Database database, Way way)
             throws Exception {
-        try (TestDb db = TestDb.open(database); DruidDataSource druid = druid(db.rawUrl, true)) {
-            try (Connection c = borrow.from(druid)) {
+        try (TestDb db = TestDb.open(database); StatefulPoolsTest.Pool pool = way.open(db.rawUrl, true)) {
+            try (Connection c = way.borrow(pool)) {
                 Connection physical = c.unwrap(DruidPooledConnection.class).getConnection();
                 c.setAutoCommit(false);
                 db.insert(c, 1);
