@@ -12,17 +12,18 @@ import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.pool.TypePool;
 
 /**
- * For a {@code getConnection()} that returns a driver's or pool's own connection class (MariaDB's pooled
- * connection, Druid's data source): a guarded connection cannot be returned as that class, so the guard goes
- * into the bridge method the compiler wrote for {@code javax.sql.PooledConnection.getConnection()} or
- * {@code javax.sql.DataSource.getConnection()}, which is what a pool, an application server or a framework
- * calls. Byte Buddy's advice does not reach bridges, so this rewrites the bridge's bytecode itself:
- * {@code Guard.guardReturned} on the value it returns, which is the guard put over it in place
- * (GuardConnectionAdvice.InPlace, on the method the bridge calls).
+ * For a {@code connect} or {@code getConnection()} that returns a driver's or pool's own connection class
+ * (MariaDB's driver and pooled connection, Druid's data source): a guarded connection cannot be returned as that
+ * class, so the guard goes into the bridge method the compiler wrote for {@code java.sql.Driver.connect},
+ * {@code javax.sql.PooledConnection.getConnection()} or {@code javax.sql.DataSource.getConnection()}, which is
+ * what DriverManager, a pool, an application server or a framework calls. Byte Buddy's advice does not reach
+ * bridges, so this rewrites the bridge's bytecode itself: {@code Guard.guardReturned} on the value it returns,
+ * which is the guard put over it in place (GuardConnectionAdvice.InPlace, on the method the bridge calls).
  */
 final class GuardBridgedConnection implements AsmVisitorWrapper {
 
-    private static final String CONNECTION = "()Ljava/sql/Connection;";
+    private static final String GET_CONNECTION = "()Ljava/sql/Connection;";
+    private static final String CONNECT = "(Ljava/lang/String;Ljava/util/Properties;)Ljava/sql/Connection;";
     private static final String GUARD = "(Ljava/lang/Object;Ljava/sql/Connection;)Ljava/sql/Connection;";
 
     @Override
@@ -45,9 +46,9 @@ final class GuardBridgedConnection implements AsmVisitorWrapper {
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                                              String[] exceptions) {
                 MethodVisitor method = super.visitMethod(access, name, descriptor, signature, exceptions);
-                if ((access & Opcodes.ACC_BRIDGE) == 0 || !name.equals("getConnection") || !descriptor.equals(CONNECTION)) {
-                    return method;
-                }
+                boolean handsOutConnections = name.equals("getConnection") && descriptor.equals(GET_CONNECTION)
+                        || name.equals("connect") && descriptor.equals(CONNECT);
+                if ((access & Opcodes.ACC_BRIDGE) == 0 || !handsOutConnections) return method;
                 return new MethodVisitor(Opcodes.ASM9, method) {
                     @Override
                     public void visitInsn(int opcode) {

@@ -21,16 +21,16 @@ public final class GuardConnectionAdvice {
     }
 
     /**
-     * For a {@code getConnection()} declared to return its own connection class (Druid's data source,
-     * MariaDB's pooled connection): a guard goes over that connection in place (see GuardBridgedConnection
-     * for the interface's bridge, which returns the guard itself).
+     * For a {@code connect} or {@code getConnection()} declared to return its own connection class (MariaDB's
+     * driver and pooled connection, Druid's data source): a guard goes over that connection in place (see
+     * GuardBridgedConnection for the interface's bridge, which returns the guard itself).
      */
     public static final class InPlace {
         private InPlace() {}
 
         @Advice.OnMethodExit
-        public static void guard(@Advice.Return Connection connection) throws SQLException {
-            Guard.guardInPlace(connection);
+        public static void guard(@Advice.This Object source, @Advice.Return Connection connection) throws SQLException {
+            Guard.guardInPlace(source, connection);
         }
     }
 }

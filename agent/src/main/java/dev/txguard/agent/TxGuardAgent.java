@@ -8,6 +8,8 @@ import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isNative;
+import static net.bytebuddy.matcher.ElementMatchers.isStatic;
+import static net.bytebuddy.matcher.ElementMatchers.isSubTypeOf;
 import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
@@ -26,6 +28,7 @@ import java.util.Properties;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.description.type.TypeDescription;
@@ -68,24 +71,41 @@ public final class TxGuardAgent {
         // a builder that disables class format changes never uses it; on JDK 24 and later that first use of Unsafe
         // prints four warning lines at every start. (The property is relocated with Byte Buddy: it is txguard's own.)
         if (System.getProperty(Nexus.PROPERTY) == null) System.setProperty(Nexus.PROPERTY, "true");
+        // First, so that the loaders of the classes instrumented below can resolve what their advice calls.
+        new AgentBuilder.Default(new ByteBuddy())
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // most loaders exist before the agent
+                .with(JDK_TYPES_FROM_ANY_LOADER)
+                .with(new LoudListener("if it is a class loader, the agent leaves the classes it loads alone"))
+                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn()).or(isSynthetic()))
+                .type(isSubTypeOf(ClassLoader.class))
+                .transform(new AgentBuilder.Transformer.ForAdvice()
+                        .include(TxGuardAgent.class.getClassLoader())
+                        .advice(named("loadClass").and(takesArguments(String.class).or(takesArguments(String.class, boolean.class)))
+                                        .and(not(isAbstract())).and(not(isNative())),
+                                LoadClassAdvice.class.getName()))
+                .installOn(instrumentation);
         // Byte Buddy leaves synthetic methods alone by default; lambda bodies are the application's methods too.
         AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().ignore(isBridge()))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
-                .with(new LoudListener())
+                .with(JDK_TYPES_FROM_ANY_LOADER)
+                .with(new GuardingListener())
                 .ignore(notApplicationCode())
                 .or(any(), isBootstrapClassLoader())
-                .type(concrete("java.sql.Driver"))
-                .transform(advice(named("connect").and(takesArguments(String.class, Properties.class))))
-                .type(concrete("javax.sql.DataSource"))
+                .type(SeesTxguard.only(concrete("java.sql.Driver")))
+                .transform(advice(DRIVER_CONNECT))
+                .transform(inPlace(DRIVER_CONNECT))
+                .transform(GUARD_BRIDGES)
+                .type(SeesTxguard.only(concrete("javax.sql.DataSource")))
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
-                .transform(inPlace())
-                .transform((typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection()))
-                .type(concrete("javax.sql.PooledConnection"))
+                .transform(inPlace(named("getConnection").and(takesArguments(0))))
+                .transform(GUARD_BRIDGES)
+                .type(SeesTxguard.only(concrete("javax.sql.PooledConnection")))
                 .transform(advice(named("getConnection").and(takesArguments(0))))
-                .transform(inPlace())
-                .transform((typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection()))
-                .type(concrete(Connection.class.getName()))
+                .transform(inPlace(named("getConnection").and(takesArguments(0))))
+                .transform(GUARD_BRIDGES)
+                .type(SeesTxguard.only(concrete(Connection.class.getName())))
                 .transform(unwrappedCalls());
         String problem = Guard.configurationProblem();
         if (problem != null) {
@@ -100,18 +120,18 @@ public final class TxGuardAgent {
         if (atStartup && Guard.wantsActivations()) {
             Activations.enable();
             builder = builder
-                    .type(new CallSites(false, not(isInterface())
+                    .type(SeesTxguard.only(new CallSites(false, not(isInterface())
                             .and(type -> !Guard.isPassThroughClass(type.getName()))
                             .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler"))))
                             // a driver's connection methods pass calls along, and route unwrapped ones to the guard
                             .and(not(hasSuperType(named(Connection.class.getName()))
-                                    .and(type -> !Guard.isApplicationClass(type.getName()))))))
+                                    .and(type -> !Guard.isApplicationClass(type.getName())))))))
                     .transform(new CallSiteAdvice(ACTIVATION, false))
-                    .type(new CallSites(true, not(isInterface())
+                    .type(SeesTxguard.only(new CallSites(true, not(isInterface())
                             .and(type -> Guard.isPoolClass(type.getName()))
-                            .and(not(hasSuperType(named(Connection.class.getName()))))))
+                            .and(not(hasSuperType(named(Connection.class.getName())))))))
                     .transform(new CallSiteAdvice(POOL_METHOD, true))
-                    .type(concrete(Connection.class.getName()))
+                    .type(SeesTxguard.only(concrete(Connection.class.getName())))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
                             .include(TxGuardAgent.class.getClassLoader())
                             .advice(named("close").and(takesArguments(0)).and(not(isAbstract())),
@@ -120,7 +140,7 @@ public final class TxGuardAgent {
         if (Guard.hasDurableMethods()) {
             Guard.checkDurableReturns();
             builder = builder
-                    .type(type -> !type.isInterface() && Guard.mayDeclareDurableMethods(type.getName()))
+                    .type(SeesTxguard.only(type -> !type.isInterface() && Guard.mayDeclareDurableMethods(type.getName())))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
                             .include(TxGuardAgent.class.getClassLoader())
                             .advice(isMethod().and(not(isAbstract())).and(method -> Guard.isDurableMethod(
@@ -131,6 +151,19 @@ public final class TxGuardAgent {
         installed = true;
         LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
     }
+
+    /**
+     * Byte Buddy reads the class files of an instrumented class's super types through that class's loader. A module
+     * system's loader may load the JDK's classes without serving their class files (java.sql's, from the platform
+     * loader), and the JDBC interfaces must resolve wherever a driver lives.
+     */
+    private static final AgentBuilder.LocationStrategy JDK_TYPES_FROM_ANY_LOADER =
+            AgentBuilder.LocationStrategy.ForClassLoader.STRONG.withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader());
+
+    private static final ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> DRIVER_CONNECT =
+            named("connect").and(takesArguments(String.class, Properties.class));
+    private static final AgentBuilder.Transformer GUARD_BRIDGES =
+            (typeBuilder, type, loader, module, protectionDomain) -> typeBuilder.visit(new GuardBridgedConnection());
 
     private static final Advice ACTIVATION = Advice.to(ActivationAdvice.class);
     private static final Advice POOL_METHOD = Advice.to(PoolMethodAdvice.class);
@@ -221,11 +254,15 @@ public final class TxGuardAgent {
                         GuardConnectionAdvice.class.getName());
     }
 
-    /** A {@code getConnection()} declared to return a connection class of its own: guarded in place. */
-    private static AgentBuilder.Transformer inPlace() {
+    /**
+     * A method that hands out connections, declared to return a connection class of its own (MariaDB's
+     * {@code Driver.connect}, Druid's {@code getConnection()}): guarded in place.
+     */
+    private static AgentBuilder.Transformer inPlace(
+            ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> method) {
         return new AgentBuilder.Transformer.ForAdvice()
                 .include(TxGuardAgent.class.getClassLoader())
-                .advice(named("getConnection").and(takesArguments(0)).and(not(isAbstract()))
+                .advice(method.and(not(isAbstract())).and(not(isStatic()))
                                 .and(returns(hasSuperType(named(Connection.class.getName()))
                                         .and(not(named(Connection.class.getName()))))),
                         GuardConnectionAdvice.InPlace.class.getName());
@@ -235,30 +272,42 @@ public final class TxGuardAgent {
     private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
         return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
                 .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))
-                .or(nameStartsWith("dev.txguard.internal.")).or(nameStartsWith("dev.txguard.agent."))
-                .or(nameStartsWith("dev.txguard.TxGuard")).or(isSynthetic());
+                .or(txguardsOwn()).or(isSynthetic());
     }
 
-    /**
-     * Tells the guard which classes it instruments (a pool that must be guarded above, not beneath: see
-     * Guard.instrumented). Instrumentation failures are never swallowed: a connection class left unguarded
-     * must be seen.
-     */
-    private static final class LoudListener extends AgentBuilder.Listener.Adapter {
+    private static ElementMatcher.Junction<TypeDescription> txguardsOwn() {
+        return nameStartsWith(LoadClassAdvice.ENGINE).or(nameStartsWith(LoadClassAdvice.AGENT))
+                .or(nameStartsWith(LoadClassAdvice.PUBLIC_API));
+    }
+
+    /** Instrumentation failures are never swallowed: a class left as it was must be seen, with what that means. */
+    private static class LoudListener extends AgentBuilder.Listener.Adapter {
+        private final String consequence;
+
+        LoudListener(String consequence) {
+            this.consequence = consequence;
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+            String message = "txguard agent: could not instrument " + typeName + "; " + consequence;
+            System.err.println(message + ": " + error);
+            error.printStackTrace();
+            LOG.log(Level.ERROR, message, error);
+        }
+    }
+
+    /** Also tells the guard which classes it instruments: a pool that must be guarded above, not beneath (Guard.instrumented). */
+    private static final class GuardingListener extends LoudListener {
+        GuardingListener() {
+            super("connections it hands out are NOT guarded");
+        }
+
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      net.bytebuddy.dynamic.DynamicType dynamicType) {
             Guard.instrumented(type.getName());
             LOG.log(Level.DEBUG, () -> "txguard agent: guarding connections from " + type.getName());
-        }
-
-        @Override
-        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
-            String message = "txguard agent: could not instrument " + typeName
-                    + "; connections it hands out are NOT guarded";
-            System.err.println(message + ": " + error);
-            error.printStackTrace();
-            LOG.log(Level.ERROR, message, error);
         }
     }
 

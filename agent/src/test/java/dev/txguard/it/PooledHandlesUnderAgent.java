@@ -55,7 +55,8 @@ class PooledHandlesUnderAgent {
         }
     }
 
-    private static void serviceWithANestedDao(TestDb db, Connection handle) throws Exception {
+    /** A service's transaction with a legacy DAO's nested in it, then rolled back: nothing is committed. */
+    static void serviceWithANestedDao(TestDb db, Connection handle) throws Exception {
         handle.setAutoCommit(false);
         db.insert(handle, 1);
         new Legacy.Dao(db.table).saveClassic(handle, 2);

@@ -79,28 +79,32 @@ public final class Guard {
                 return inPlace;
             }
         }
-        if (returned.isWrapperFor(TxConnection.class)) return returned;
-        if (CallStack.opensForStatefulPool(source)) {
-            // A pool's handle (Druid's) hands out the connection beneath it: one more driver object reached from its guard
-            TxConnection above = source instanceof Connection && UnwrappedConnections.any
-                    ? UnwrappedConnections.guardOf((Connection) source) : null;
-            if (above != null) above.handedOut(returned);
-            return returned;
-        }
+        if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return returned;
         return wrap(returned);
     }
 
     /**
-     * For a {@code getConnection()} declared to return a pool's or driver's own connection class (Druid's
-     * DruidDataSource, MariaDB's pooled connection): a guard cannot be returned as that class, so one is put
-     * over the connection in place, and the connection's transaction methods go to it, as when an application
-     * unwraps a guarded connection (see UnwrappedConnections). The interface's bridge then returns that guard.
+     * For a {@code connect} or {@code getConnection()} declared to return a pool's or driver's own connection
+     * class (Druid's DruidDataSource, MariaDB's driver and pooled connection): a guard cannot be returned as that
+     * class, so one is put over the connection in place, and the connection's transaction methods go to it, as when
+     * an application unwraps a guarded connection (see UnwrappedConnections). The interface's bridge then returns
+     * that guard.
      */
-    public static void guardInPlace(Connection returned) throws SQLException {
+    public static void guardInPlace(Object source, Connection returned) throws SQLException {
         if (returned == null || OWN_CONNECT.get() != null) return;
         if (UnwrappedConnections.any && UnwrappedConnections.guardInPlaceOf(returned) != null) return;
-        if (returned.isWrapperFor(TxConnection.class)) return;
+        if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return;
         ((TxConnection) wrap(returned)).guardInPlace();
+    }
+
+    /** A physical connection of a pool that must be guarded above, not beneath (see CallStack.opensForStatefulPool). */
+    private static boolean leftToStatefulPool(Object source, Connection returned) throws SQLException {
+        if (!CallStack.opensForStatefulPool(source)) return false;
+        // A pool's handle (Druid's) hands out the connection beneath it: one more driver object reached from its guard
+        TxConnection above = source instanceof Connection && UnwrappedConnections.any
+                ? UnwrappedConnections.guardOf((Connection) source) : null;
+        if (above != null) above.handedOut(returned);
+        return true;
     }
 
     /** The agent instrumented this class (see CallStack.opensForStatefulPool). */

@@ -6,13 +6,13 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Collects what txguard logs (System.Logger, backed by java.util.logging in these tests). */
-final class LogCapture extends Handler implements AutoCloseable {
+/** Collects what txguard logs (System.Logger, backed by java.util.logging in these tests), the agent's too. */
+public final class LogCapture extends Handler implements AutoCloseable {
 
     private static final Logger TXGUARD = Logger.getLogger("dev.txguard");
-    final List<String> messages = new CopyOnWriteArrayList<>();
+    public final List<String> messages = new CopyOnWriteArrayList<>();
 
-    static LogCapture start() {
+    public static LogCapture start() {
         LogCapture capture = new LogCapture();
         TXGUARD.addHandler(capture);
         return capture;
