@@ -5,16 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.txguard.internal.EngineProbe;
+import dev.txguard.it.plugin.IsolatedPlugin;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.felix.framework.FrameworkFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,30 +64,21 @@ class OsgiUnderAgent {
         // an observer from the bundle's driver too: an H2 in memory lives in the bundle's copy of H2
         try (Connection c = driver.connect(url, new Properties()); Connection observer = driver.connect(url, new Properties())) {
             assertTrue(EngineProbe.guarded(c), "the bundle's driver hands out guarded connections");
-            try (Statement s = observer.createStatement()) {
-                s.execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, note VARCHAR(40))");
-            }
+            IsolatedPlugin.createTable(observer, table);
             try {
                 c.setAutoCommit(false);
                 Legacy.insert(c, table, 1);
                 new Legacy.Dao(table).saveClassic(c, 2);
-                assertEquals(Set.of(), committed(observer, table), "unguarded, the DAO's commit would have committed 1 and 2");
+                assertEquals(Set.of(), IsolatedPlugin.committed(observer, table),
+                        "unguarded, the DAO's commit would have committed 1 and 2");
                 c.rollback();
                 c.setAutoCommit(true);
-                assertEquals(Set.of(), committed(observer, table), database + ": rows another connection sees");
+                assertEquals(Set.of(), IsolatedPlugin.committed(observer, table), database + ": rows another connection sees");
             } finally {
                 try (Statement s = observer.createStatement()) {
                     s.execute("DROP TABLE " + table);
                 }
             }
         }
-    }
-
-    private static Set<Integer> committed(Connection observer, String table) throws Exception {
-        Set<Integer> ids = new TreeSet<>();
-        try (Statement s = observer.createStatement(); ResultSet rows = s.executeQuery("SELECT id FROM " + table)) {
-            while (rows.next()) ids.add(rows.getInt(1));
-        }
-        return ids;
     }
 }
