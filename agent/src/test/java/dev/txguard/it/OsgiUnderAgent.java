@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.launch.Framework;
@@ -51,7 +51,7 @@ class OsgiUnderAgent {
     }
 
     @ParameterizedTest
-    @EnumSource(Database.class)
+    @MethodSource("dev.txguard.it.Database#samplesDatabases")
     void aBundledDriversConnection_nestsADaosCommit(Database database) throws Exception {
         database.requireAvailable();
         String url = database.newRawUrl();

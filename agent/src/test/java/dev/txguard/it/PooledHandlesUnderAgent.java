@@ -9,7 +9,7 @@ import javax.sql.ConnectionPoolDataSource;
 import javax.sql.PooledConnection;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Under the agent, the handle an application server takes from a {@code PooledConnection} (through the
@@ -24,7 +24,7 @@ class PooledHandlesUnderAgent {
     }
 
     @ParameterizedTest
-    @EnumSource(Database.class)
+    @MethodSource("dev.txguard.it.Database#samplesDatabases")
     void aHandlesNestedDaoCommit_onlyEndsItsScope(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             PooledConnection pooled = source(database, db.rawUrl).getPooledConnection();

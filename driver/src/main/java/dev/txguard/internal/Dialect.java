@@ -9,68 +9,93 @@ import java.util.Locale;
  */
 final class Dialect {
 
-    static final Dialect POSTGRESQL = new Dialect("PostgreSQL", true, false, true, false, false, true, false, false, true, true,
-            false, false, true);
-    static final Dialect MYSQL = new Dialect("MySQL/MariaDB", false, true, false, true, true, false, true, false, true, false,
-            false, true, true);
-    static final Dialect H2 = new Dialect("H2", false, false, false, false, false, false, true, true, false, false, true,
-            false, false);
-    static final Dialect ORACLE = new Dialect("Oracle", false, false, false, false, false, false, true, true, false, false,
-            false, false, true);
-    static final Dialect STANDARD = new Dialect("standard SQL", false, false, false, false, false, false, false, false, true,
-            false, false, false, true);
+    static final Dialect POSTGRESQL = new Dialect("PostgreSQL").endIsCommit().abortIsRollback().nestedComments()
+            .dollarQuotes().releaseDestroysLaterSavepoints().errorAbortsTransaction();
+    static final Dialect MYSQL = new Dialect("MySQL/MariaDB").hashComments().backslashEscapes().backtickIdentifiers()
+            .implicitCommitDdl().releaseDestroysLaterSavepoints().executableComments();
+    static final Dialect H2 = new Dialect("H2").implicitCommitDdl().temporaryTablesCommit()
+            .nonTransactionalCommandsCommit().isolationChangeCommits().evenToTheSameLevel().sequenceDdlStaysInTheTransaction();
+    static final Dialect ORACLE = new Dialect("Oracle").implicitCommitDdl().temporaryTablesCommit();
+    /** DDL is transactional; BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE], COMMIT, END and ROLLBACK are its SQL control. */
+    static final Dialect SQLITE = new Dialect("SQLite").endIsCommit().backtickIdentifiers().bracketIdentifiers()
+            .releaseDestroysLaterSavepoints().driverKeepsATransactionOpen();
+    /**
+     * DDL is transactional, but a change of isolation level commits. Its SQL SAVEPOINT statement cannot nest
+     * (SQLState 3B002 at the second), so savepoints go through JDBC, where names must differ while set.
+     */
+    static final Dialect DERBY = new Dialect("Apache Derby").releaseDestroysLaterSavepoints().isolationChangeCommits()
+            .savepointsThroughJdbc();
+    static final Dialect STANDARD = new Dialect("standard SQL").releaseDestroysLaterSavepoints();
 
     final String name;
-    /** PostgreSQL: END is COMMIT and ABORT is ROLLBACK. */
-    final boolean endIsCommit;
-    final boolean hashComments;
-    final boolean nestedComments;
-    final boolean backslashEscapes;
-    final boolean backtickIdentifiers;
-    final boolean dollarQuotes;
+    /** END is COMMIT (PostgreSQL, SQLite). */
+    boolean endIsCommit;
+    /** ABORT is ROLLBACK (PostgreSQL). */
+    boolean abortIsRollback;
+    boolean hashComments;
+    boolean nestedComments;
+    boolean backslashEscapes;
+    boolean backtickIdentifiers;
+    /** [identifier] (SQLite). */
+    boolean bracketIdentifiers;
+    boolean dollarQuotes;
     /** DDL commits the open transaction, so no savepoint survives it. */
-    final boolean implicitCommitDdl;
+    boolean implicitCommitDdl;
     /** Even CREATE/DROP TEMPORARY TABLE commits (H2); MySQL and MariaDB exempt them. */
-    final boolean temporaryTablesCommit;
+    boolean temporaryTablesCommit;
     /** RELEASE SAVEPOINT also destroys every savepoint set after the one released (PostgreSQL, MariaDB). */
-    final boolean releaseDestroysLaterSavepoints;
+    boolean releaseDestroysLaterSavepoints;
     /** Any failed statement, a failed RELEASE included, aborts the whole transaction (PostgreSQL). */
-    final boolean errorAbortsTransaction;
+    boolean errorAbortsTransaction;
     /**
      * The commands the database does not run inside a transaction commit the open one before they run (H2:
      * every SET that changes more than the session, such as SET SESSION CHARACTERISTICS, SET MODE or SET
-     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT), and so does a change of isolation
-     * level through JDBC.
+     * LOCK_MODE, but not SET SCHEMA or SET @variable; SCRIPT and RUNSCRIPT).
      */
-    final boolean nonTransactionalCommandsCommit;
+    boolean nonTransactionalCommandsCommit;
+    /** A change of isolation level commits the open transaction: through JDBC (H2, Derby), and Derby's SET ISOLATION. */
+    boolean isolationChangeCommits;
+    /** ... even when setTransactionIsolation names the level the connection already has (H2; not Derby). */
+    boolean sameIsolationLevelCommits;
     /** Comments opened with "/*!" or "/*M!" are not comments: the server runs what they hold (MySQL, MariaDB). */
-    final boolean executableComments;
+    boolean executableComments;
     /**
      * CREATE SEQUENCE and ALTER SEQUENCE are DDL like any other. Not on H2, where they leave the transaction
      * open (and are not undone by a rollback, as a sequence's next value is not).
      */
-    final boolean sequenceDdlCommits;
+    boolean sequenceDdlCommits = true;
+    /** txguard's savepoints are set, rolled back to and released through JDBC's Savepoint API, not as SQL. */
+    boolean savepointsThroughJdbc;
+    /**
+     * With autocommit off the driver itself sends BEGIN at once and again after every commit and rollback
+     * (SQLite's), so a BEGIN with modes must first end that empty transaction, or the database refuses it.
+     */
+    boolean driverKeepsATransactionOpen;
 
-    private Dialect(String name, boolean endIsCommit, boolean hashComments, boolean nestedComments,
-                    boolean backslashEscapes, boolean backtickIdentifiers, boolean dollarQuotes,
-                    boolean implicitCommitDdl, boolean temporaryTablesCommit, boolean releaseDestroysLaterSavepoints,
-                    boolean errorAbortsTransaction, boolean nonTransactionalCommandsCommit,
-                    boolean executableComments, boolean sequenceDdlCommits) {
+    private Dialect(String name) {
         this.name = name;
-        this.endIsCommit = endIsCommit;
-        this.hashComments = hashComments;
-        this.nestedComments = nestedComments;
-        this.backslashEscapes = backslashEscapes;
-        this.backtickIdentifiers = backtickIdentifiers;
-        this.dollarQuotes = dollarQuotes;
-        this.implicitCommitDdl = implicitCommitDdl;
-        this.temporaryTablesCommit = temporaryTablesCommit;
-        this.releaseDestroysLaterSavepoints = releaseDestroysLaterSavepoints;
-        this.errorAbortsTransaction = errorAbortsTransaction;
-        this.nonTransactionalCommandsCommit = nonTransactionalCommandsCommit;
-        this.executableComments = executableComments;
-        this.sequenceDdlCommits = sequenceDdlCommits;
     }
+
+    // Each sets one property while the constants above are built; nothing changes them afterwards.
+    private Dialect endIsCommit() { endIsCommit = true; return this; }
+    private Dialect abortIsRollback() { abortIsRollback = true; return this; }
+    private Dialect hashComments() { hashComments = true; return this; }
+    private Dialect nestedComments() { nestedComments = true; return this; }
+    private Dialect backslashEscapes() { backslashEscapes = true; return this; }
+    private Dialect backtickIdentifiers() { backtickIdentifiers = true; return this; }
+    private Dialect bracketIdentifiers() { bracketIdentifiers = true; return this; }
+    private Dialect dollarQuotes() { dollarQuotes = true; return this; }
+    private Dialect implicitCommitDdl() { implicitCommitDdl = true; return this; }
+    private Dialect temporaryTablesCommit() { temporaryTablesCommit = true; return this; }
+    private Dialect releaseDestroysLaterSavepoints() { releaseDestroysLaterSavepoints = true; return this; }
+    private Dialect errorAbortsTransaction() { errorAbortsTransaction = true; return this; }
+    private Dialect nonTransactionalCommandsCommit() { nonTransactionalCommandsCommit = true; return this; }
+    private Dialect isolationChangeCommits() { isolationChangeCommits = true; return this; }
+    private Dialect evenToTheSameLevel() { sameIsolationLevelCommits = true; return this; }
+    private Dialect executableComments() { executableComments = true; return this; }
+    private Dialect sequenceDdlStaysInTheTransaction() { sequenceDdlCommits = false; return this; }
+    private Dialect savepointsThroughJdbc() { savepointsThroughJdbc = true; return this; }
+    private Dialect driverKeepsATransactionOpen() { driverKeepsATransactionOpen = true; return this; }
 
     static Dialect forProduct(String productName) {
         String p = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
@@ -78,6 +103,8 @@ final class Dialect {
         if (p.contains("mysql") || p.contains("mariadb")) return MYSQL;
         if (p.equals("h2")) return H2;
         if (p.contains("oracle")) return ORACLE;
+        if (p.equals("sqlite")) return SQLITE;
+        if (p.contains("derby")) return DERBY;
         return STANDARD;
     }
 

@@ -67,6 +67,8 @@ final class Engine {
         int index;
         /** Its savepoint's name once it has run a statement; null before, and for the outermost scope. */
         String savepoint;
+        /** The savepoint itself where the dialect sets savepoints through JDBC (Derby); null elsewhere. */
+        Savepoint jdbcSavepoint;
         long savepointId;
         String rollbackOnlyReason;
         boolean lastStatementFailed;
@@ -201,10 +203,16 @@ final class Engine {
             Scope outer = push(new Scope(kind, here));
             outer.restoreAutoCommit = restoreAutoCommit;
             if (sqlKind == Sql.BEGIN_WITH_MODES) {
+                boolean driversTransactionEnded = false;
                 try (Statement s = real.createStatement()) {
+                    if (dialect.driverKeepsATransactionOpen) {
+                        s.execute("COMMIT"); // the driver's own, with nothing in it
+                        driversTransactionEnded = true;
+                    }
                     s.execute(dialect.beginModesSql(sql, Sql.modesOffset(sql, dialect)));
                 } catch (SQLException rejected) {
                     // The database refused the begin: as without txguard, no transaction was started.
+                    if (driversTransactionEnded) executePlain("BEGIN"); // the state the driver counts on
                     pop();
                     if (outer.restoreAutoCommit) {
                         realSetAutoCommit(true);
@@ -397,7 +405,7 @@ final class Engine {
             if (scope.savepoint != null) continue;
             scope.savepointId = nextSavepointId++;
             String[] sql = savepointSqlAt(i);
-            sendSavepointSql(sql[SET]);
+            sendSavepoint(scope, sql, SET);
             scope.savepoint = sql[NAME];
         }
     }
@@ -486,6 +494,9 @@ final class Engine {
             case Sql.IMPLICIT_COMMIT:
                 if (dialect.implicitCommitDdl) refuseImplicitCommitInNestedScope("'" + abbreviate(sql) + "'");
                 return false;
+            case Sql.ISOLATION_CHANGE:
+                if (dialect.isolationChangeCommits) refuseImplicitCommitInNestedScope("'" + abbreviate(sql) + "'");
+                return false;
             case Sql.UNSUPPORTED_CONTROL:
                 if (depth > 0) {
                     refuseOrReport("untranslatable control", Errors.state("'" + abbreviate(sql) + "' cannot be"
@@ -503,9 +514,11 @@ final class Engine {
         }
     }
 
-    /** Before the driver's setTransactionIsolation, which commits the open transaction on some databases (H2). */
-    void isolationChange() throws SQLException {
-        if (dialect.nonTransactionalCommandsCommit) refuseImplicitCommitInNestedScope("setTransactionIsolation");
+    /** Before the driver's setTransactionIsolation, which commits the open transaction on some databases (H2, Derby). */
+    void isolationChange(int level) throws SQLException {
+        if (!dialect.isolationChangeCommits || depth <= 1) return;
+        if (!dialect.sameIsolationLevelCommits && real.getTransactionIsolation() == level) return;
+        refuseImplicitCommitInNestedScope("setTransactionIsolation");
     }
 
     /** What the database would commit implicitly: refused in a nested scope, as no savepoint survives it. */
@@ -742,8 +755,8 @@ final class Engine {
         s.savepoint = null;
         String[] sql = savepointSqlAt(s.index);
         try {
-            if (rollBackFirst) sendSavepointSql(sql[ROLLBACK_TO]);
-            sendSavepointSql(sql[RELEASE]);
+            if (rollBackFirst) sendSavepoint(s, sql, ROLLBACK_TO);
+            sendSavepoint(s, sql, RELEASE);
         } catch (SQLException e) {
             if (isMissingSavepoint(e) && !rollBackFirst && !dialect.errorAbortsTransaction) {
                 // Already released: resynchronise. (On PostgreSQL the failed RELEASE has aborted the
@@ -755,8 +768,8 @@ final class Engine {
             if (!rollBackFirst && "25P02".equals(e.getSQLState())) {
                 // PostgreSQL aborted the transaction on an error in this scope, and nobody rolled the scope
                 // back: the only way to make the connection usable is to undo the scope, as Django does.
-                sendSavepointSql(sql[ROLLBACK_TO]);
-                sendSavepointSql(sql[RELEASE]);
+                sendSavepoint(s, sql, ROLLBACK_TO);
+                sendSavepoint(s, sql, RELEASE);
                 LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + s.beganAt() + " ended after a failed"
                         + " statement left the transaction aborted; rolled back to its savepoint");
                 return;
@@ -767,7 +780,7 @@ final class Engine {
 
     private void rollbackToSavepoint(Scope s) throws SQLException {
         try {
-            sendSavepointSql(savepointSqlAt(s.index)[ROLLBACK_TO]);
+            sendSavepoint(s, savepointSqlAt(s.index), ROLLBACK_TO);
         } catch (SQLException e) {
             if (isMissingSavepoint(e)) checkTransactionSurvived(s, e);
             throw e;
@@ -823,6 +836,27 @@ final class Engine {
         return sql;
     }
 
+    /** One of a scope's savepoint operations (SET, ROLLBACK_TO, RELEASE): as SQL, or through JDBC where the dialect asks. */
+    private void sendSavepoint(Scope s, String[] sql, int operation) throws SQLException {
+        if (!dialect.savepointsThroughJdbc) {
+            sendSavepointSql(sql[operation]);
+            return;
+        }
+        try {
+            if (operation == SET) {
+                s.jdbcSavepoint = realSetSavepoint(sql[NAME]);
+            } else if (operation == ROLLBACK_TO) {
+                realRollback(s.jdbcSavepoint);
+            } else {
+                Savepoint released = s.jdbcSavepoint;
+                s.jdbcSavepoint = null;
+                realReleaseSavepoint(released);
+            }
+        } catch (SQLException e) {
+            throw callFailed(e);
+        }
+    }
+
     private void sendSavepointSql(String sql) throws SQLException {
         if (sql == null) return; // the database has no such statement (Oracle: RELEASE)
         try {
@@ -837,7 +871,8 @@ final class Engine {
         String state = e.getSQLState();
         return "3B001".equals(state) || "3B000".equals(state)
                 || e.getErrorCode() == 1305 // MariaDB, MySQL: SAVEPOINT does not exist
-                || e.getErrorCode() == 90063; // H2: savepoint is invalid
+                || e.getErrorCode() == 90063 // H2: savepoint is invalid
+                || e.getErrorCode() == 1 && String.valueOf(e.getMessage()).contains("no such savepoint"); // SQLite
     }
 
     private void checkDurability(CallStack here) throws SQLException {

@@ -30,11 +30,13 @@ final class Sql {
     static final int UNSUPPORTED_CONTROL = 8;
     /** More than one statement, and at least one of them controls the transaction. */
     static final int MULTI_WITH_CONTROL = 9;
+    /** SET [CURRENT] ISOLATION (Derby, where it commits). */
+    static final int ISOLATION_CHANGE = 10;
 
     private Sql() {}
 
     static boolean controlsTransaction(int kind) {
-        return kind != OTHER && kind != IMPLICIT_COMMIT;
+        return kind != OTHER && kind != IMPLICIT_COMMIT && kind != ISOLATION_CHANGE;
     }
 
     static String describe(int kind) {
@@ -48,6 +50,7 @@ final class Sql {
             case IMPLICIT_COMMIT: return "a statement that commits implicitly";
             case UNSUPPORTED_CONTROL: return "transaction control txguard does not translate";
             case MULTI_WITH_CONTROL: return "several statements including transaction control";
+            case ISOLATION_CHANGE: return "a change of isolation level";
             default: return "statement";
         }
     }
@@ -130,7 +133,7 @@ final class Sql {
                 return word(sql, p, "RENAME") || word(sql, p, "REVOKE") || word(sql, p, "REPAIR") || word(sql, p, "RESET")
                         ? IMPLICIT_COMMIT : OTHER;
             case 'A':
-                if (word(sql, p, "ABORT") && dialect.endIsCommit) {
+                if (word(sql, p, "ABORT") && dialect.abortIsRollback) {
                     return classifyEnd(sql, next(sql, p, 5, dialect), dialect, ROLLBACK);
                 }
                 if (word(sql, p, "ALTER")) {
@@ -210,6 +213,11 @@ final class Sql {
             return IMPLICIT_COMMIT;
         }
         if (word(sql, q, "PASSWORD")) return IMPLICIT_COMMIT; // MySQL, MariaDB
+        if (word(sql, q, "CURRENT")) {
+            int r = next(sql, q, 7, dialect);
+            if (word(sql, r, "ISOLATION")) return ISOLATION_CHANGE;
+        }
+        if (word(sql, q, "ISOLATION")) return ISOLATION_CHANGE; // Derby, DB2, Informix
         if (word(sql, q, "SESSION") || word(sql, q, "LOCAL")) q = next(sql, q, word(sql, q, "LOCAL") ? 5 : 7, dialect);
         if (q < sql.length() && sql.startsWith("@@", q)) {
             q += 2;
@@ -386,7 +394,10 @@ final class Sql {
         while (p < n) {
             char c = sql.charAt(p);
             if (c == ';') return p;
-            if (c == '\'' || c == '"' || (c == '`' && dialect.backtickIdentifiers)) {
+            if (c == '[' && dialect.bracketIdentifiers) {
+                int close = sql.indexOf(']', p + 1);
+                p = close < 0 ? n : close + 1;
+            } else if (c == '\'' || c == '"' || (c == '`' && dialect.backtickIdentifiers)) {
                 boolean backslash = dialect.backslashEscapes && c != '`'
                         || c == '\'' && p > 0 && (sql.charAt(p - 1) == 'E' || sql.charAt(p - 1) == 'e');
                 p = endOfQuoted(sql, p, c, backslash);

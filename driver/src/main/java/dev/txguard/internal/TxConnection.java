@@ -82,7 +82,7 @@ final class TxConnection extends ConnectionBase {
 
     @Override
     public void setTransactionIsolation(int level) throws SQLException {
-        engine.isolationChange();
+        engine.isolationChange(level);
         delegate.setTransactionIsolation(level);
     }
 

@@ -50,23 +50,33 @@ class SqlFuzzTest {
         assertEquals(c.kind, Sql.classify(c.sql, Dialect.H2), c.toString());
     }
 
+    @Property(tries = 3000)
+    void onSqlite(@ForAll("sqlite") Case c) {
+        assertEquals(c.kind, Sql.classify(c.sql, Dialect.SQLITE), c.toString());
+    }
+
     @Provide
     Arbitrary<Case> postgresql() {
-        return cases(true, false);
+        return cases(true, false, false);
     }
 
     @Provide
     Arbitrary<Case> mariadb() {
-        return cases(false, true);
+        return cases(false, true, false);
     }
 
     @Provide
     Arbitrary<Case> h2() {
-        return cases(false, false);
+        return cases(false, false, false);
     }
 
-    private Arbitrary<Case> cases(boolean postgres, boolean mysql) {
-        Arbitrary<Case> one = Arbitraries.oneOf(control(postgres, mysql), noise(postgres, mysql));
+    @Provide
+    Arbitrary<Case> sqlite() {
+        return cases(false, false, true);
+    }
+
+    private Arbitrary<Case> cases(boolean postgres, boolean mysql, boolean sqlite) {
+        Arbitrary<Case> one = Arbitraries.oneOf(control(postgres, mysql, sqlite), noise(postgres, mysql, sqlite));
         Arbitrary<Case> two = Combinators.combine(one, one, gap(postgres, mysql)).as((a, b, g) -> {
             boolean control = Sql.controlsTransaction(a.kind) || Sql.controlsTransaction(b.kind);
             boolean ddl = a.kind == Sql.IMPLICIT_COMMIT || b.kind == Sql.IMPLICIT_COMMIT;
@@ -79,7 +89,7 @@ class SqlFuzzTest {
     }
 
     /** Transaction control: words in random case, anything harmless between them. */
-    private Arbitrary<Case> control(boolean postgres, boolean mysql) {
+    private Arbitrary<Case> control(boolean postgres, boolean mysql, boolean sqlite) {
         List<Case> forms = new java.util.ArrayList<>(List.of(
                 new Case("BEGIN", Sql.BEGIN), new Case("BEGIN WORK", Sql.BEGIN), new Case("BEGIN TRANSACTION", Sql.BEGIN),
                 new Case("START TRANSACTION", Sql.BEGIN), new Case("START TRANSACTION READ ONLY", Sql.BEGIN_WITH_MODES),
@@ -93,6 +103,13 @@ class SqlFuzzTest {
             forms.add(new Case("END", Sql.COMMIT));
             forms.add(new Case("ABORT", Sql.ROLLBACK));
             forms.add(new Case("BEGIN ISOLATION LEVEL SERIALIZABLE", Sql.BEGIN_WITH_MODES));
+        } else if (sqlite) {
+            forms.add(new Case("END", Sql.COMMIT));
+            forms.add(new Case("END TRANSACTION", Sql.COMMIT));
+            forms.add(new Case("ABORT", Sql.OTHER)); // PostgreSQL's word; SQLite refuses it
+            forms.add(new Case("BEGIN IMMEDIATE TRANSACTION", Sql.BEGIN_WITH_MODES));
+            forms.add(new Case("BEGIN EXCLUSIVE", Sql.BEGIN_WITH_MODES));
+            forms.add(new Case("ROLLBACK TRANSACTION TO SAVEPOINT s1", Sql.OTHER));
         } else {
             forms.add(new Case("SET AUTOCOMMIT OFF", Sql.AUTOCOMMIT_OFF));
             forms.add(new Case("SET AUTOCOMMIT ON", Sql.AUTOCOMMIT_ON));
@@ -114,7 +131,7 @@ class SqlFuzzTest {
     }
 
     /** A statement that only mentions control words where they do not count. */
-    private Arbitrary<Case> noise(boolean postgres, boolean mysql) {
+    private Arbitrary<Case> noise(boolean postgres, boolean mysql, boolean sqlite) {
         Arbitrary<String> word = Arbitraries.of("COMMIT", "ROLLBACK", "BEGIN", "END", "; COMMIT", "START TRANSACTION",
                 "commit;", "'", "\"", "--", "/*", "*/", "$$", ";");
         List<Arbitrary<String>> containers = new java.util.ArrayList<>(List.of(
@@ -126,6 +143,10 @@ class SqlFuzzTest {
         if (postgres) {
             containers.add(word.map(w -> "DO $body$ BEGIN PERFORM '" + w.replace("'", "''").replace("$", "") + "'; END $body$"));
             containers.add(word.map(w -> "SELECT $q$" + w.replace("$", "") + "$q$"));
+        }
+        if (sqlite) {
+            containers.add(word.map(w -> "SELECT 1 AS [" + w + "]"));
+            containers.add(word.map(w -> "SELECT `" + w.replace("`", "``") + "`"));
         }
         if (mysql) {
             containers.add(word.map(w -> "SELECT `" + w.replace("`", "``") + "`"));

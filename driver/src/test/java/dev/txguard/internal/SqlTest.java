@@ -12,6 +12,8 @@ class SqlTest {
             case "pg": return Dialect.POSTGRESQL;
             case "my": return Dialect.MYSQL;
             case "h2": return Dialect.H2;
+            case "lite": return Dialect.SQLITE;
+            case "derby": return Dialect.DERBY;
             default: return Dialect.STANDARD;
         }
     }
@@ -27,6 +29,7 @@ class SqlTest {
             case "DDL": return Sql.IMPLICIT_COMMIT;
             case "UNSUPPORTED": return Sql.UNSUPPORTED_CONTROL;
             case "MULTI": return Sql.MULTI_WITH_CONTROL;
+            case "ISOLATION": return Sql.ISOLATION_CHANGE;
             default: return Sql.OTHER;
         }
     }
@@ -52,6 +55,17 @@ class SqlTest {
         "pg|END|COMMIT",
         "my|END|OTHER",
         "pg|ABORT|ROLLBACK",
+        "lite|END TRANSACTION|COMMIT",
+        "lite|ABORT|OTHER",
+        "lite|BEGIN DEFERRED|MODES",
+        "lite|ROLLBACK TRANSACTION TO SAVEPOINT a|OTHER",
+        "lite|SELECT [a;COMMIT] FROM t|OTHER",
+        "lite|SELECT [it's] FROM t; COMMIT|MULTI",
+        "x|SELECT [a;COMMIT] FROM t|MULTI",
+        "derby|SET ISOLATION SERIALIZABLE|ISOLATION",
+        "derby|set current isolation = cs|ISOLATION",
+        "derby|SET CURRENT SCHEMA app|OTHER",
+        "derby|SET SCHEMA app|OTHER",
         "pg|COMMIT AND NO CHAIN|COMMIT",
         "pg|COMMIT AND CHAIN|UNSUPPORTED",
         "my|ROLLBACK RELEASE|UNSUPPORTED",

@@ -1,5 +1,9 @@
 package dev.txguard.it;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -9,16 +13,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The databases every semantic test runs on. H2 is embedded; PostgreSQL and MariaDB are the servers
- * of this machine. A server that cannot be reached skips its tests with the reason, except under
- * CI=true, where it fails them.
+ * The databases every semantic test runs on. H2, SQLite and Derby are embedded; PostgreSQL and MariaDB
+ * are the servers of this machine. A server that cannot be reached skips its tests with the reason,
+ * except under CI=true, where it fails them.
  */
 public enum Database {
     H2(null),
     POSTGRESQL("jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
-    MARIADB("jdbc:mariadb://127.0.0.1:3306/test?user=root");
+    MARIADB("jdbc:mariadb://127.0.0.1:3306/test?user=root"),
+    /** A file per database, in WAL mode so that an observer reads while a transaction is open. */
+    SQLITE(null),
+    /** In memory. Derby reads through locks: an observer waits for an open transaction's rows. */
+    DERBY(null);
 
-    private static final AtomicInteger H2_DATABASES = new AtomicInteger();
+    static {
+        // Derby writes its log beside the process unless told otherwise.
+        if (System.getProperty("derby.stream.error.file") == null) {
+            System.setProperty("derby.stream.error.file", "target/derby.log");
+        }
+    }
+
+    private static final AtomicInteger EMBEDDED_DATABASES = new AtomicInteger();
+    private static final Path SQLITE_FILES = Path.of("target", "sqlite-" + ProcessHandle.current().pid());
     private static final Map<Database, String> UNREACHABLE = new EnumMap<>(Database.class);
 
     private final String serverUrl;
@@ -27,10 +43,37 @@ public enum Database {
         this.serverUrl = serverUrl;
     }
 
-    /** A URL without the txguard prefix; each H2 call gets a database of its own. */
+    /** A URL without the txguard prefix; each call for an embedded database gets a database of its own. */
     public String newRawUrl() {
-        if (this == H2) return "jdbc:h2:mem:txg" + H2_DATABASES.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
-        return serverUrl;
+        switch (this) {
+            case H2:
+                return "jdbc:h2:mem:txg" + EMBEDDED_DATABASES.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
+            case SQLITE:
+                try {
+                    Files.createDirectories(SQLITE_FILES);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return "jdbc:sqlite:" + SQLITE_FILES.toAbsolutePath().resolve("txg" + EMBEDDED_DATABASES.incrementAndGet()
+                        + ".db") + "?journal_mode=WAL";
+            case DERBY:
+                return "jdbc:derby:memory:txg" + EMBEDDED_DATABASES.incrementAndGet() + ";create=true";
+            default:
+                return serverUrl;
+        }
+    }
+
+    /**
+     * H2 and the two servers: the databases of the samples, and of the agent's tests of where connections come
+     * from (pooled handles, class loaders, bundles), which are about drivers and loaders, not semantics.
+     */
+    public static Database[] samplesDatabases() {
+        return new Database[] {H2, POSTGRESQL, MARIADB};
+    }
+
+    /** Whether the database runs inside the test's JVM, where it is always there. */
+    public boolean embedded() {
+        return serverUrl == null;
     }
 
     static String guarded(String rawUrl) {
@@ -39,7 +82,7 @@ public enum Database {
 
     /** Skips (or, under CI, fails) when the server is not there. */
     public void requireAvailable() {
-        if (this == H2) return;
+        if (embedded()) return;
         String problem;
         synchronized (UNREACHABLE) {
             if (!UNREACHABLE.containsKey(this)) {

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,7 +29,11 @@ class DatabaseSpecificsTest {
             db.insert(c, 1);
             dao.saveClassic(c, 2);
             SQLException duplicate = assertThrows(SQLException.class, () -> dao.saveClassic(c, 2));
-            assertTrue(duplicate.getSQLState().startsWith("23"), duplicate.getSQLState());
+            if (database == Database.SQLITE) {
+                assertEquals(19, duplicate.getErrorCode(), duplicate.getMessage()); // SQLITE_CONSTRAINT; no SQLState
+            } else {
+                assertTrue(duplicate.getSQLState().startsWith("23"), duplicate.getSQLState());
+            }
             db.insert(c, 3); // works: the failed scope was rolled back to its savepoint by its owner
             c.commit();
             c.setAutoCommit(true);
@@ -93,8 +99,31 @@ class DatabaseSpecificsTest {
                     assertEquals("25006", readOnly.getSQLState(), readOnly.getMessage());
                     Legacy.sql(c, "ROLLBACK");
                     break;
+                case SQLITE:
+                    // SQLite's driver has already begun a deferred transaction of its own when autocommit goes
+                    // off; BEGIN IMMEDIATE takes the write lock at once, so another writer is refused at once.
+                    Legacy.sql(c, "BEGIN IMMEDIATE");
+                    try (Connection other = DriverManager.getConnection(db.rawUrl + "&busy_timeout=0")) {
+                        SQLException busy = assertThrows(SQLException.class, () -> db.insert(other, 3));
+                        assertEquals(SQLITE_BUSY, busy.getErrorCode(), busy.getMessage());
+                    }
+                    db.insert(c, 1);
+                    Legacy.sql(c, "ROLLBACK");
+                    // Refused while another connection writes: no transaction, and the connection works on.
+                    try (Connection other = DriverManager.getConnection(db.rawUrl + "&busy_timeout=0");
+                         Connection refused = DriverManager.getConnection(Database.guarded(db.rawUrl + "&busy_timeout=0"))) {
+                        Legacy.sql(other, "BEGIN IMMEDIATE");
+                        SQLException busy = assertThrows(SQLException.class, () -> Legacy.sql(refused, "BEGIN IMMEDIATE"));
+                        assertEquals(SQLITE_BUSY, busy.getErrorCode(), busy.getMessage());
+                        assertTrue(refused.getAutoCommit());
+                        Legacy.sql(other, "ROLLBACK");
+                        db.insert(refused, 4);
+                    }
+                    db.assertCommitted(4);
+                    Legacy.sql(db.rawObserver(), "DELETE FROM " + db.table);
+                    break;
                 default:
-                    // H2's BEGIN takes no characteristics: rejected with or without txguard.
+                    // H2's and Derby's BEGIN take no characteristics: rejected with or without txguard.
                     SQLException raw = assertThrows(SQLException.class,
                             () -> Legacy.sql(db.raw(), "BEGIN ISOLATION LEVEL SERIALIZABLE"));
                     SQLException guarded = assertThrows(SQLException.class,
@@ -104,6 +133,42 @@ class DatabaseSpecificsTest {
             assertTrue(c.getAutoCommit());
             db.insert(c, 2);
             db.assertCommitted(2);
+        }
+    }
+
+    private static final int SQLITE_BUSY = 5;
+
+    /**
+     * CoreProtect's shape on SQLite: transactions in SQL text with JDBC autocommit on, and a COMMIT that the
+     * database refuses while a reader holds the file (rollback journal) retried until it goes through. The
+     * refused COMMIT leaves the transaction open, through txguard as without it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "SQLITE")
+    void commitRefusedWhileTheDatabaseIsBusy_isRetriedAsWithoutTxguard(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.sql(db.rawObserver(), "PRAGMA journal_mode=DELETE"); // readers then block a commit
+            String url = db.rawUrl.replace("journal_mode=WAL", "busy_timeout=0");
+            for (boolean guarded : new boolean[] {false, true}) {
+                int first = guarded ? 10 : 1;
+                try (Connection c = DriverManager.getConnection(guarded ? Database.guarded(url) : url);
+                     Connection reader = DriverManager.getConnection(url)) {
+                    Legacy.sql(c, "BEGIN TRANSACTION");
+                    db.insert(c, first);
+                    db.insert(c, first + 1);
+                    reader.setAutoCommit(false);
+                    try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM " + db.table)) {
+                        rs.next(); // the reader's lock is held until its transaction ends
+                        SQLException busy = assertThrows(SQLException.class, () -> Legacy.sql(c, "COMMIT"));
+                        assertEquals(SQLITE_BUSY, busy.getErrorCode(), busy.getMessage());
+                    }
+                    reader.rollback();
+                    Legacy.sql(c, "COMMIT"); // the retry
+                    assertTrue(c.getAutoCommit());
+                    db.insert(c, first + 2); // autocommit again: committed at once
+                }
+            }
+            db.assertCommitted(1, 2, 3, 10, 11, 12);
         }
     }
 
@@ -119,8 +184,12 @@ class DatabaseSpecificsTest {
             c.rollback();
             c.setAutoCommit(true);
             db.assertCommitted(); // the outer work was not committed by anything
-            if (database == Database.POSTGRESQL) assertFalse(tableExists(db, extra), "transactional DDL rolled back");
-            Legacy.sql(db.raw(), "DROP TABLE IF EXISTS " + extra);
+            if (database == Database.POSTGRESQL || database == Database.SQLITE || database == Database.DERBY) {
+                assertTrue(tableExists(db, db.table), "the lookup finds a table that exists");
+                assertFalse(tableExists(db, extra), "transactional DDL rolled back");
+            } else {
+                Legacy.sql(db.raw(), "DROP TABLE IF EXISTS " + extra);
+            }
         }
     }
 
@@ -129,7 +198,8 @@ class DatabaseSpecificsTest {
         try {
             Legacy.sql(c, "CREATE TABLE " + table + " (id INT)");
             String product = c.getMetaData().getDatabaseProductName();
-            assertEquals("PostgreSQL", product, "only PostgreSQL has transactional DDL");
+            assertTrue(List.of("PostgreSQL", "SQLite", "Apache Derby").contains(product),
+                    product + ": only PostgreSQL, SQLite and Derby have transactional DDL");
         } catch (SQLException refused) {
             assertEquals("25007", refused.getSQLState(), refused.getMessage());
             assertTrue(refused.getMessage().contains("commit the transaction begun at"), refused.getMessage());
@@ -141,10 +211,11 @@ class DatabaseSpecificsTest {
     /**
      * Sequences: H2 leaves the transaction open across CREATE SEQUENCE and ALTER SEQUENCE (it was refused there
      * as DDL, though H2 runs it inside the transaction without txguard), PostgreSQL's DDL is transactional, and
-     * MariaDB commits: refused there in a nested scope.
+     * MariaDB commits: refused there in a nested scope. (SQLite has no sequences, Derby no ALTER SEQUENCE; their
+     * DDL is transactional, as ddlInANestedScope_refusedWhereItWouldCommitImplicitly shows.)
      */
     @ParameterizedTest
-    @EnumSource(Database.class)
+    @EnumSource(value = Database.class, mode = EnumSource.Mode.EXCLUDE, names = {"SQLITE", "DERBY"})
     void sequenceDdlInANestedScope_refusedOnlyWhereItCommits(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             Connection c = db.guarded();
@@ -178,7 +249,9 @@ class DatabaseSpecificsTest {
     /**
      * A DAO that wants its own isolation level. H2 commits the open transaction when the level changes, so
      * inside a nested scope txguard refuses the change as it refuses DDL; PostgreSQL's driver refuses it
-     * itself once the transaction has run a statement; MariaDB applies it to the next transaction.
+     * itself once the transaction has run a statement; MariaDB applies it to the next transaction, SQLite
+     * switches a pragma. Derby commits when the level changes (through JDBC or its SET ISOLATION), and not when
+     * it stays the same.
      */
     @ParameterizedTest
     @EnumSource(Database.class)
@@ -188,12 +261,18 @@ class DatabaseSpecificsTest {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED); // outermost: as without txguard
             db.insert(c, 1);
-            String expected = database == Database.H2 ? "25007" : database == Database.POSTGRESQL ? "25001" : "changed";
+            String expected = database == Database.H2 || database == Database.DERBY ? "25007"
+                    : database == Database.POSTGRESQL ? "25001" : "changed";
             assertEquals(expected, nestedIsolationChange(c, db,
                     () -> c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE)));
             if (database == Database.H2) {
                 assertEquals("25007", nestedIsolationChange(c, db, () -> Legacy.sql(c,
                         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE")));
+            }
+            if (database == Database.DERBY) {
+                assertEquals("25007", nestedIsolationChange(c, db, () -> Legacy.sql(c, "SET ISOLATION SERIALIZABLE")));
+                assertEquals("changed", nestedIsolationChange(c, db,
+                        () -> c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED))); // the same level
             }
             c.rollback();
             c.setAutoCommit(true);
@@ -218,9 +297,13 @@ class DatabaseSpecificsTest {
     }
 
     private static boolean tableExists(TestDb db, String table) throws SQLException {
-        try (ResultSet rs = db.raw().getMetaData().getTables(null, null, table, null)) {
-            return rs.next();
+        // Derby keeps unquoted names in upper case, the others as written or in lower case
+        for (String name : List.of(table, table.toUpperCase(java.util.Locale.ROOT))) {
+            try (ResultSet rs = db.raw().getMetaData().getTables(null, null, name, null)) {
+                if (rs.next()) return true;
+            }
         }
+        return false;
     }
 
     @ParameterizedTest
@@ -339,13 +422,22 @@ class DatabaseSpecificsTest {
         c.setAutoCommit(true);
     }
 
+    /**
+     * Derby ends the transaction on a lock timeout (40XL1) as on a deadlock. SQLite is left out: it reports no
+     * SQLState, and what ends its transactions on its own (a full disk, an I/O error) cannot be caused here.
+     */
     @ParameterizedTest
-    @EnumSource(Database.class)
+    @EnumSource(value = Database.class, mode = EnumSource.Mode.EXCLUDE, names = "SQLITE")
     void statementsAfterTheServerEndedTheTransaction_areRefused(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
             if (database == Database.H2) {
                 Legacy.sql(db.raw(), "CREATE ALIAS IF NOT EXISTS SIGNAL_40001 FOR \""
                         + H2Signals.class.getName() + ".serializationFailure\"");
+            }
+            if (database == Database.DERBY) {
+                Connection holder = db.raw(); // holds a row lock that the nested scope then asks for
+                holder.setAutoCommit(false);
+                db.insert(holder, 99); // TestDb sets Derby's lock timeout to 0
             }
             Connection c = db.guarded();
             c.setAutoCommit(false);
@@ -368,10 +460,10 @@ class DatabaseSpecificsTest {
         try {
             db.insert(c, 2);
             try (Statement s = c.createStatement()) {
-                s.execute(raiseSerializationFailure(database));
+                s.execute(raiseSerializationFailure(db, database));
             }
         } catch (SQLException e) {
-            assertEquals("40001", e.getSQLState(), e.getMessage());
+            assertEquals(database == Database.DERBY ? "40XL1" : "40001", e.getSQLState(), e.getMessage());
             c.rollback(); // as legacy code does; its savepoint is gone, the scope stays rollback-only
         } finally {
             c.setAutoCommit(true);
@@ -443,12 +535,14 @@ class DatabaseSpecificsTest {
         }
     }
 
-    private static String raiseSerializationFailure(Database database) {
+    private static String raiseSerializationFailure(TestDb db, Database database) {
         switch (database) {
             case POSTGRESQL:
                 return "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$";
             case MARIADB:
                 return "SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'deadlock stand-in'";
+            case DERBY:
+                return "UPDATE " + db.table + " SET note = 'x' WHERE id = 99"; // locked: a lock timeout at once
             default:
                 return "SELECT CAST(SIGNAL_40001() AS INT)";
         }
