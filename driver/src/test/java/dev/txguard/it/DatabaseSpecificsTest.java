@@ -172,6 +172,9 @@ class DatabaseSpecificsTest {
         }
     }
 
+    /** The databases whose DDL runs inside the transaction; elsewhere it commits, and is refused in a nested scope. */
+    private static final List<Database> TRANSACTIONAL_DDL = List.of(Database.POSTGRESQL, Database.SQLITE, Database.DERBY);
+
     @ParameterizedTest
     @EnumSource(Database.class)
     void ddlInANestedScope_refusedWhereItWouldCommitImplicitly(Database database) throws Exception {
@@ -180,11 +183,11 @@ class DatabaseSpecificsTest {
             String extra = db.table + "_ddl";
             c.setAutoCommit(false);
             db.insert(c, 1);
-            nestedDdl(c, extra);
+            nestedDdl(c, extra, database);
             c.rollback();
             c.setAutoCommit(true);
             db.assertCommitted(); // the outer work was not committed by anything
-            if (database == Database.POSTGRESQL || database == Database.SQLITE || database == Database.DERBY) {
+            if (TRANSACTIONAL_DDL.contains(database)) {
                 assertTrue(tableExists(db, db.table), "the lookup finds a table that exists");
                 assertFalse(tableExists(db, extra), "transactional DDL rolled back");
             } else {
@@ -193,13 +196,12 @@ class DatabaseSpecificsTest {
         }
     }
 
-    private static void nestedDdl(Connection c, String table) throws SQLException {
+    private static void nestedDdl(Connection c, String table, Database database) throws SQLException {
         c.setAutoCommit(false);
         try {
             Legacy.sql(c, "CREATE TABLE " + table + " (id INT)");
-            String product = c.getMetaData().getDatabaseProductName();
-            assertTrue(List.of("PostgreSQL", "SQLite", "Apache Derby").contains(product),
-                    product + ": only PostgreSQL, SQLite and Derby have transactional DDL");
+            assertTrue(TRANSACTIONAL_DDL.contains(database), database + ": only " + TRANSACTIONAL_DDL
+                    + " have transactional DDL");
         } catch (SQLException refused) {
             assertEquals("25007", refused.getSQLState(), refused.getMessage());
             assertTrue(refused.getMessage().contains("commit the transaction begun at"), refused.getMessage());
