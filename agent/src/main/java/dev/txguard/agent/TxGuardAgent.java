@@ -1,6 +1,7 @@
 package dev.txguard.agent;
 
 import static net.bytebuddy.matcher.ElementMatchers.any;
+import static net.bytebuddy.matcher.ElementMatchers.declaresField;
 import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isBridge;
@@ -106,7 +107,14 @@ public final class TxGuardAgent {
                 .transform(inPlace(named("getConnection").and(takesArguments(0))))
                 .transform(GUARD_BRIDGES)
                 .type(SeesTxguard.only(concrete(Connection.class.getName())))
-                .transform(unwrappedCalls());
+                .transform(unwrappedCalls())
+                .type(named(HIKARI_PROXY_CONNECTION)
+                        .and(declaresField(named("delegate"))).and(declaresField(named("isAutoCommit"))))
+                .transform(new AgentBuilder.Transformer.ForAdvice()
+                        .include(TxGuardAgent.class.getClassLoader())
+                        .advice(named("setAutoCommit").and(takesArguments(boolean.class)).and(not(isAbstract())),
+                                HikariAutoCommitAdvice.class.getName()));
+        Guard.hikariHandlesAskTheConnection();
         String problem = Guard.configurationProblem();
         if (problem != null) {
             // Every connection will fail with this message; say it now too, where the JVM starts.
@@ -159,6 +167,9 @@ public final class TxGuardAgent {
      */
     private static final AgentBuilder.LocationStrategy JDK_TYPES_FROM_ANY_LOADER =
             AgentBuilder.LocationStrategy.ForClassLoader.STRONG.withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader());
+
+    /** The class of HikariCP's handles that remembers autocommit (see HikariAutoCommitAdvice). */
+    private static final String HIKARI_PROXY_CONNECTION = "com.zaxxer.hikari.pool.ProxyConnection";
 
     private static final ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> DRIVER_CONNECT =
             named("connect").and(takesArguments(String.class, Properties.class));

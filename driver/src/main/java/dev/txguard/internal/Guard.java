@@ -33,6 +33,7 @@ public final class Guard {
         if (real == null) {
             throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
         }
+        RememberedAutoCommit.checkTheConnectingPool();
         return guard(real, config);
     }
 
@@ -105,6 +106,11 @@ public final class Guard {
                 ? UnwrappedConnections.guardOf((Connection) source) : null;
         if (above != null) above.handedOut(returned);
         return true;
+    }
+
+    /** The agent makes HikariCP's handles remember the autocommit the connection beneath them reports. */
+    public static void hikariHandlesAskTheConnection() {
+        RememberedAutoCommit.agentTakesCareOfIt();
     }
 
     /** The agent instrumented this class (see CallStack.opensForStatefulPool). */

@@ -19,6 +19,11 @@ public final class EngineProbe {
         return engine::openScopes;
     }
 
+    /** The jdbc:txguard: driver warns again about the next pool that remembers autocommit (see RememberedAutoCommit). */
+    public static void forgetTheRememberedAutoCommitWarning() {
+        RememberedAutoCommit.forget();
+    }
+
     /** The agent, loaded at start-up, reports activations: scope boundaries come from them, not from stack walks. */
     public static boolean activationsReported() {
         return Activations.enabled;

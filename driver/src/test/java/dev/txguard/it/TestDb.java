@@ -2,8 +2,6 @@ package dev.txguard.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -88,16 +86,11 @@ final class TestDb implements AutoCloseable {
     }
 
     /**
-     * A HikariCP pool over the {@code jdbc:txguard:} URL, as applications put one under Spring or a
-     * data-access framework; autocommit on is HikariCP's default. The caller closes it.
+     * A guarded HikariCP pool, as applications put one under Spring or a data-access framework; autocommit
+     * on is HikariCP's default. The caller closes it.
      */
-    HikariDataSource guardedPool(boolean autoCommit) {
-        HikariConfig config = new HikariConfig();
-        config.setAutoCommit(autoCommit);
-        config.setJdbcUrl(guardedUrl());
-        config.setMaximumPoolSize(2);
-        config.setPoolName("txguard-test");
-        return new HikariDataSource(config);
+    GuardedPool guardedPool(boolean autoCommit) {
+        return new GuardedPool(this, autoCommit);
     }
 
     /** A new connection straight to the database, for comparing with plain JDBC (also under the agent). */

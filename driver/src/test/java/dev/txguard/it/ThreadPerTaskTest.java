@@ -3,7 +3,6 @@ package dev.txguard.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ class ThreadPerTaskTest {
     @EnumSource(Database.class)
     void aServicePerThread_eachDaoNestsInItsOwnService(Database database) throws Exception {
         ThreadFactory threads = virtualWhereTheJdkHasThem();
-        try (TestDb db = TestDb.open(database); HikariDataSource pool = db.guardedPool(true)) {
+        try (TestDb db = TestDb.open(database); GuardedPool pool = db.guardedPool(true)) {
             ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
             List<Thread> started = new ArrayList<>();
             for (int id = 1; id <= SERVICES; id++) {
@@ -58,7 +57,7 @@ class ThreadPerTaskTest {
     }
 
     /** Two DAOs in a service's transaction; an even service then fails and rolls back. */
-    private static void service(TestDb db, HikariDataSource pool, int id) throws SQLException {
+    private static void service(TestDb db, GuardedPool pool, int id) throws SQLException {
         Legacy.Dao dao = new Legacy.Dao(db.table);
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);

@@ -3,7 +3,6 @@ package dev.txguard.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,7 +30,7 @@ class SpringTransactionsTest {
 
     /** A pool and Spring's transaction templates over it, as an application configures them. */
     private static final class Spring implements AutoCloseable {
-        final HikariDataSource pool;
+        final GuardedPool pool;
         final TransactionTemplate required;
         final TransactionTemplate nested;
 
