@@ -32,10 +32,17 @@ final class RememberedAutoCommit {
         said = false;
     }
 
-    /** Called as the driver connects: walks the stack, but only until it has spoken. */
+    /**
+     * HikariCP's connection-opening code calls the driver, or TxGuardDataSource, directly: it is among the top
+     * frames, so a connect made elsewhere (an application connecting per request) walks no further than these.
+     */
+    private static final int POOL_REACH = 16;
+
+    /** Called as the driver connects: walks the top of the stack, and only until it has spoken. */
     static void checkTheConnectingPool() {
         if (said || agentTakesCareOfIt) return;
         Class<?> pool = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
+                .limit(POOL_REACH)
                 .map(StackWalker.StackFrame::getDeclaringClass)
                 .filter(c -> c.getName().startsWith(HIKARI))
                 .findFirst().orElse(null));

@@ -29,7 +29,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Legacy DAOs inside the transactions of the data-access frameworks applications run, and those
- * frameworks' own transaction calls, through a pool over a {@code jdbc:txguard:} URL: MyBatis (alone and
+ * frameworks' own transaction calls, through a guarded HikariCP pool (GuardedPool): MyBatis (alone and
  * through MyBatis-Spring), jOOQ and JDBI (Hibernate and JPA: HibernateTransactionsTest).
  * A framework's commit and rollback are made for the application method that opened its session or called
  * its transaction method, so they are that method's, never stray; a DAO's begin inside the framework's

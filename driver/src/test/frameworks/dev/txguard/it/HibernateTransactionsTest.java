@@ -15,7 +15,7 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Legacy DAOs inside Hibernate's transactions, through a pool over a {@code jdbc:txguard:} URL and over
+ * Legacy DAOs inside Hibernate's transactions, through a guarded HikariCP pool (GuardedPool) and over
  * Hibernate's built-in pool: Hibernate alone, under Spring's HibernateTransactionManager, and as the JPA
  * provider under Spring's JpaTransactionManager. Hibernate's commits and rollbacks are those of the
  * application method that opened the session or called the transaction method, never stray; a DAO's

@@ -19,7 +19,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Legacy DAOs called inside transactions that Spring's {@code DataSourceTransactionManager} manages,
- * through a pool over a {@code jdbc:txguard:} URL: the DAO's begin nests in Spring's transaction,
+ * through a guarded HikariCP pool (GuardedPool): the DAO's begin nests in Spring's transaction,
  * and Spring's own commit and rollback are the transaction owner's, never stray.
  */
 class SpringTransactionsTest {
