@@ -19,7 +19,8 @@ final class RememberedAutoCommit {
     private static final String HIKARI = "com.zaxxer.hikari.";
     /** The agent makes the pool's handles remember what the connection beneath them reports. */
     private static volatile boolean agentTakesCareOfIt;
-    private static volatile boolean said;
+    /** A HikariCP has opened a connection, and was warned about if it remembers: its version is read once. */
+    private static volatile boolean settled;
 
     private RememberedAutoCommit() {}
 
@@ -27,9 +28,9 @@ final class RememberedAutoCommit {
         agentTakesCareOfIt = true;
     }
 
-    /** For tests: the next connection for such a pool says it again. */
+    /** For tests: the next connection HikariCP opens is looked at again, and warned about again. */
     static void forget() {
-        said = false;
+        settled = false;
     }
 
     /**
@@ -38,18 +39,18 @@ final class RememberedAutoCommit {
      */
     private static final int POOL_REACH = 16;
 
-    /** Called as the driver connects: walks the top of the stack, and only until it has spoken. */
+    /** Called as the driver connects: walks the top of the stack, until the first HikariCP has been looked at. */
     static void checkTheConnectingPool() {
-        if (said || agentTakesCareOfIt) return;
+        if (settled || agentTakesCareOfIt) return;
         Class<?> pool = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
                 .limit(POOL_REACH)
                 .map(StackWalker.StackFrame::getDeclaringClass)
                 .filter(c -> c.getName().startsWith(HIKARI))
                 .findFirst().orElse(null));
         if (pool == null) return;
+        settled = true;
         String version = hikariVersion(pool);
         if (version == null || majorOf(version) < 6) return;
-        said = true;
         LOG.log(Level.WARNING, () -> "txguard: HikariCP " + version + " opens this connection with txguard beneath it."
                 + " HikariCP 6 and later answer getAutoCommit() from the value a handle was last given: after a nested"
                 + " scope's setAutoCommit(true) the handle reports autocommit on while the transaction is still open,"
