@@ -116,6 +116,15 @@ final class Engine {
     final Dialect dialect;
     /** The autocommit this connection comes back to when it is returned: as opened, or as its pool set it up. */
     private boolean defaultAutoCommit;
+    /**
+     * The connection came with autocommit already off: a JTA transaction manager's pool enlisted it in a global
+     * transaction before handing it out, a pool in manual mode handed it out, or it was opened so. Work on it that
+     * no begin txguard saw opened (IMPLICIT) is then its giver's to end, and txguard leaves it at close and return,
+     * undoing only its own nested scopes: a transaction manager is about to commit or roll that work back itself,
+     * and refuses a rollback() from anyone else (Agroal, and JDBC for a connection in a global transaction). A scope
+     * begun through txguard stays txguard's to end, as on any connection.
+     */
+    private final boolean cameInManualMode;
     private final boolean observe;
 
     private boolean realAutoCommit;
@@ -154,6 +163,7 @@ final class Engine {
         this.observe = config.observe();
         this.defaultAutoCommit = real.getAutoCommit(); // nothing can have unwrapped it yet
         this.realAutoCommit = defaultAutoCommit;
+        this.cameInManualMode = !defaultAutoCommit;
     }
 
     // ---------------------------------------------------------------- autocommit, begin, end events
@@ -640,7 +650,7 @@ final class Engine {
             if (real.isClosed()) return;
             if (depth > 0) {
                 abandon("closed");
-            } else if (pending) {
+            } else if (pending && !cameInManualMode) {
                 realRollback(); // no commit-on-close through txguard, whatever the driver would do
             }
         } finally {
@@ -659,6 +669,10 @@ final class Engine {
 
     /** Rolls back whatever is open and leaves the connection as it was opened (or as its pool set it up). */
     private void abandon(String how) throws SQLException {
+        if (cameInManualMode && scopes[0].kind == IMPLICIT) {
+            leaveTheGiversTransaction(how);
+            return;
+        }
         if (pending) {
             String beganAt = scopes[0].beganAt();
             int open = depth;
@@ -672,6 +686,28 @@ final class Engine {
             realSetAutoCommit(defaultAutoCommit);
             realAutoCommit = defaultAutoCommit;
         }
+    }
+
+    /**
+     * Abandons the nested scopes open in a transaction that is not txguard's (see {@link #cameInManualMode}): what
+     * they did since their first savepoint is undone, the rest of the transaction is left to its owner.
+     */
+    private void leaveTheGiversTransaction(String how) throws SQLException {
+        Scope undone = null;
+        for (int i = 1; i < depth && undone == null; i++) {
+            if (scopes[i].savepoint != null) undone = scopes[i];
+        }
+        if (depth > 1) {
+            int open = depth - 1;
+            String firstBeganAt = scopes[1].beganAt();
+            String rolledBack = undone == null ? "" : "the work of the scope begun at " + undone.beganAt()
+                    + " is rolled back to its savepoint; ";
+            LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + open + " open scope(s), the first begun at "
+                    + firstBeganAt + ", in a transaction that came with the connection (a transaction manager's or a"
+                    + " pool's); " + rolledBack + "the rest is left to that transaction's owner");
+        }
+        if (undone != null && !observe) rollbackToSavepoint(undone);
+        while (depth > 0) pop();
     }
 
     // ---------------------------------------------------------------- the ownership model

@@ -41,11 +41,11 @@ final class Legacy {
             this.table = table;
         }
 
-        /** setAutoCommit(false) ... commit() ... finally setAutoCommit(true). */
-        void saveClassic(Connection c, int id) throws SQLException {
+        /** setAutoCommit(false) ... commit() ... finally setAutoCommit(true); several ids are one unit of work. */
+        void saveClassic(Connection c, int... ids) throws SQLException {
             c.setAutoCommit(false);
             try {
-                insert(c, table, id);
+                for (int id : ids) insert(c, table, id);
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();
