@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Under the agent, a connection straight from a driver is guarded on every database: through DriverManager and
  * through {@code java.sql.Driver.connect}, which MariaDB's driver declares to return its own connection class and
- * reaches through a compiler-written bridge.
+ * reaches through a compiler-written bridge. Such a connection is the application's, also when it opens in manual
+ * mode.
  */
 class DriversUnderAgent {
 
@@ -43,6 +44,21 @@ class DriversUnderAgent {
                 assertTrue(EngineProbe.guarded(c));
                 PooledHandlesUnderAgent.serviceWithANestedDao(db, c);
             }
+        }
+    }
+
+    /**
+     * A driver whose connections open in manual mode hands them to the application, which asked for that mode: what
+     * the application leaves uncommitted is rolled back at close, though this driver would commit it there.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aConnectionADriverOpensInManualMode_whatIsLeftUncommittedIsRolledBackAtClose(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = DriverManager.getConnection(ManualModeDriver.url(db.rawUrl));
+            assertTrue(EngineProbe.guarded(c));
+            ManualModeConnectionsTest.leaveWorkUncommitted(db, c);
+            db.assertCommitted();
         }
     }
 

@@ -117,12 +117,14 @@ final class Engine {
     /** The autocommit this connection comes back to when it is returned: as opened, or as its pool set it up. */
     private boolean defaultAutoCommit;
     /**
-     * The connection came with autocommit already off: a JTA transaction manager's pool enlisted it in a global
-     * transaction before handing it out, a pool in manual mode handed it out, or it was opened so. Work on it that
-     * no begin txguard saw opened (IMPLICIT) is then its giver's to end, and txguard leaves it at close and return,
-     * undoing only its own nested scopes: a transaction manager is about to commit or roll that work back itself,
-     * and refuses a rollback() from anyone else (Agroal, and JDBC for a connection in a global transaction). A scope
-     * begun through txguard stays txguard's to end, as on any connection.
+     * The connection was handed out with autocommit already off, by a pool or data source that txguard is over: a
+     * JTA transaction manager's pool enlisted it in a global transaction, or a pool in manual mode handed it out.
+     * Work on it that no begin txguard saw opened (IMPLICIT) is then its giver's to end, and txguard leaves it at
+     * close and return, undoing only its own nested scopes: a transaction manager is about to commit or roll that
+     * work back itself, and refuses a rollback() from anyone else (Agroal, and JDBC for a connection in a global
+     * transaction). A scope begun through txguard stays txguard's to end, as on any connection. A connection
+     * txguard opened from a driver has no giver but the application, which asked for manual mode (a URL setting):
+     * its work is rolled back at close like any, since the driver might commit it (Oracle's does).
      */
     private final boolean cameInManualMode;
     private final boolean observe;
@@ -156,14 +158,15 @@ final class Engine {
     /** The thread the transaction was begun on, or last moved to (see nestedOnAnotherThread). */
     private Thread beganOn;
 
-    Engine(Connection real, Config config, Dialect dialect) throws SQLException {
+    /** {@code fromADriver}: txguard opened the connection from a driver, not from a pool or data source. */
+    Engine(Connection real, Config config, Dialect dialect, boolean fromADriver) throws SQLException {
         this.real = real;
         this.config = config;
         this.dialect = dialect;
         this.observe = config.observe();
         this.defaultAutoCommit = real.getAutoCommit(); // nothing can have unwrapped it yet
         this.realAutoCommit = defaultAutoCommit;
-        this.cameInManualMode = !defaultAutoCommit;
+        this.cameInManualMode = !defaultAutoCommit && !fromADriver;
     }
 
     // ---------------------------------------------------------------- autocommit, begin, end events

@@ -34,7 +34,7 @@ public final class Guard {
             throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
         }
         RememberedAutoCommit.checkTheConnectingPool();
-        return guard(real, config);
+        return guard(real, config, true);
     }
 
     /** The real driver's properties, asked with the real URL. */
@@ -51,6 +51,10 @@ public final class Guard {
 
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */
     public static Connection wrap(Connection real) throws SQLException {
+        return wrap(real, false);
+    }
+
+    private static Connection wrap(Connection real, boolean fromADriver) throws SQLException {
         if (real == null || OWN_CONNECT.get() != null) return real;
         Config config;
         try {
@@ -59,7 +63,7 @@ public final class Guard {
             real.close();
             throw e;
         }
-        return guard(real, config);
+        return guard(real, config, fromADriver);
     }
 
     // ---- for the agent
@@ -81,7 +85,7 @@ public final class Guard {
             }
         }
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return returned;
-        return wrap(returned);
+        return wrap(returned, source instanceof Driver);
     }
 
     /**
@@ -95,7 +99,7 @@ public final class Guard {
         if (returned == null || OWN_CONNECT.get() != null) return;
         if (UnwrappedConnections.any && UnwrappedConnections.guardInPlaceOf(returned) != null) return;
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return;
-        ((TxConnection) wrap(returned)).guardInPlace();
+        ((TxConnection) wrap(returned, source instanceof Driver)).guardInPlace();
     }
 
     /** A physical connection of a pool that must be guarded above, not beneath (see CallStack.opensForStatefulPool). */
@@ -208,11 +212,11 @@ public final class Guard {
         }
     }
 
-    private static Connection guard(Connection real, Config config) throws SQLException {
+    private static Connection guard(Connection real, Config config, boolean fromADriver) throws SQLException {
         if (real.isWrapperFor(TxConnection.class)) return real; // a pool over a txguard connection
         try {
             Dialect dialect = Dialect.forProduct(real.getMetaData().getDatabaseProductName());
-            return new TxConnection(real, new Engine(real, config, dialect));
+            return new TxConnection(real, new Engine(real, config, dialect, fromADriver));
         } catch (SQLException | RuntimeException e) {
             real.close();
             throw e;
