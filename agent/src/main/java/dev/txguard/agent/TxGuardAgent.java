@@ -102,6 +102,12 @@ public final class TxGuardAgent {
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
                 .transform(inPlace(named("getConnection").and(takesArguments(0))))
                 .transform(GUARD_BRIDGES)
+                .type(SeesTxguard.only(concrete("javax.sql.XADataSource")))
+                .transform(new AgentBuilder.Transformer.ForAdvice()
+                        .include(TxGuardAgent.class.getClassLoader())
+                        .advice(named("getXAConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))
+                                        .and(not(isAbstract())),
+                                XaConnectionAdvice.class.getName()))
                 .type(SeesTxguard.only(concrete("javax.sql.PooledConnection")))
                 .transform(advice(named("getConnection").and(takesArguments(0))))
                 .transform(inPlace(named("getConnection").and(takesArguments(0))))

@@ -7,6 +7,10 @@ import dev.txguard.internal.EngineProbe;
 import java.sql.Connection;
 import javax.sql.ConnectionPoolDataSource;
 import javax.sql.PooledConnection;
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,7 +31,7 @@ class PooledHandlesUnderAgent {
     @MethodSource("dev.txguard.it.Database#samplesDatabases")
     void aHandlesNestedDaoCommit_onlyEndsItsScope(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            PooledConnection pooled = source(database, db.rawUrl).getPooledConnection();
+            PooledConnection pooled = source(database, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (Connection handle = pooled.getConnection()) {
                 assertTrue(EngineProbe.guarded(handle));
                 serviceWithANestedDao(db, handle);
@@ -45,12 +49,53 @@ class PooledHandlesUnderAgent {
     void mariadbsOwnMethod_theHandlesTransactionCallsGoToTheGuardPutOverItInPlace() throws Exception {
         try (TestDb db = TestDb.open(Database.MARIADB)) {
             org.mariadb.jdbc.MariaDbPoolConnection pooled =
-                    (org.mariadb.jdbc.MariaDbPoolConnection) source(Database.MARIADB, db.rawUrl).getPooledConnection();
+                    (org.mariadb.jdbc.MariaDbPoolConnection) source(Database.MARIADB, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (org.mariadb.jdbc.Connection handle = pooled.getConnection()) {
                 assertFalse(EngineProbe.guarded(handle));
                 serviceWithANestedDao(db, handle);
             } finally {
                 pooled.close();
+            }
+        }
+    }
+
+    /**
+     * The same from an {@code XADataSource}, as a transaction manager's pool takes it (Atomikos, IronJacamar, Narayana's
+     * own): the physical connection the driver opens for the XAConnection stays the driver's own, which PostgreSQL's
+     * casts to its own class (before, that threw a ClassCastException under the agent), and the handle is guarded. A
+     * local transaction on the handle nests a DAO as anywhere, and a branch the XA resource commits in one phase
+     * commits what the handle did in it.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.txguard.it.Database#samplesDatabases")
+    void anXaConnectionsHandle_isGuarded_andItsBranchCommits(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            XAConnection xa = source(database, db.rawUrl, XADataSource.class).getXAConnection();
+            try (Connection handle = xa.getConnection()) {
+                assertTrue(EngineProbe.guarded(handle));
+                serviceWithANestedDao(db, handle);
+                XAResource branches = xa.getXAResource();
+                Xid branch = new Xid() {
+                    public int getFormatId() {
+                        return 0x7478;
+                    }
+
+                    public byte[] getGlobalTransactionId() {
+                        return db.table.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    }
+
+                    public byte[] getBranchQualifier() {
+                        return new byte[] {1};
+                    }
+                };
+                branches.start(branch, XAResource.TMNOFLAGS);
+                db.insert(handle, 3);
+                branches.end(branch, XAResource.TMSUCCESS);
+                db.assertCommitted();
+                branches.commit(branch, true); // one phase: this machine's PostgreSQL prepares no transactions
+                db.assertCommitted(3);
+            } finally {
+                xa.close();
             }
         }
     }
@@ -66,20 +111,22 @@ class PooledHandlesUnderAgent {
         db.assertCommitted();
     }
 
-    private static ConnectionPoolDataSource source(Database database, String url) throws Exception {
+    /** The database's own data source of this kind: H2's and MariaDB's are of every kind, PostgreSQL's one a kind. */
+    private static <T> T source(Database database, String url, Class<T> kind) throws Exception {
         switch (database) {
             case H2: {
                 org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
                 h2.setURL(url);
-                return h2;
+                return kind.cast(h2);
             }
             case POSTGRESQL: {
-                org.postgresql.ds.PGConnectionPoolDataSource pg = new org.postgresql.ds.PGConnectionPoolDataSource();
+                org.postgresql.ds.common.BaseDataSource pg = kind == XADataSource.class
+                        ? new org.postgresql.xa.PGXADataSource() : new org.postgresql.ds.PGConnectionPoolDataSource();
                 pg.setURL(url);
-                return pg;
+                return kind.cast(pg);
             }
             default:
-                return new org.mariadb.jdbc.MariaDbDataSource(url);
+                return kind.cast(new org.mariadb.jdbc.MariaDbDataSource(url));
         }
     }
 }

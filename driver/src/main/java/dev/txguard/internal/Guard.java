@@ -49,6 +49,25 @@ public final class Guard {
      */
     private static final ThreadLocal<Boolean> OWN_CONNECT = new ThreadLocal<>();
 
+    /**
+     * How many {@code XADataSource.getXAConnection} calls run on this thread (the agent counts them): the physical
+     * connection a driver opens for an XAConnection stays the driver's own, as the driver's XA code needs it
+     * (PostgreSQL's casts it to its own class), and the XAConnection's handles are guarded instead.
+     */
+    private static final ThreadLocal<int[]> OPENING_FOR_XA = ThreadLocal.withInitial(() -> new int[1]);
+
+    public static void xaConnectionOpening() {
+        OPENING_FOR_XA.get()[0]++;
+    }
+
+    public static void xaConnectionOpened() {
+        OPENING_FOR_XA.get()[0]--;
+    }
+
+    private static boolean leftAlone(Connection returned) {
+        return returned == null || OWN_CONNECT.get() != null || OPENING_FOR_XA.get()[0] > 0;
+    }
+
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */
     public static Connection wrap(Connection real) throws SQLException {
         return wrap(real, false);
@@ -76,7 +95,7 @@ public final class Guard {
      * since that pool's handles are guarded instead.
      */
     public static Connection guardReturned(Object source, Connection returned) throws SQLException {
-        if (returned == null || OWN_CONNECT.get() != null) return returned;
+        if (leftAlone(returned)) return returned;
         if (UnwrappedConnections.any) {
             TxConnection inPlace = UnwrappedConnections.guardInPlaceOf(returned);
             if (inPlace != null) {
@@ -96,7 +115,7 @@ public final class Guard {
      * that guard.
      */
     public static void guardInPlace(Object source, Connection returned) throws SQLException {
-        if (returned == null || OWN_CONNECT.get() != null) return;
+        if (leftAlone(returned)) return;
         if (UnwrappedConnections.any && UnwrappedConnections.guardInPlaceOf(returned) != null) return;
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return;
         ((TxConnection) wrap(returned, source instanceof Driver)).guardInPlace();
