@@ -31,7 +31,7 @@ class DriversUnderAgent {
     void aDriverManagerConnectionsNestedDaoCommit_onlyEndsItsScope(Database database) throws Exception {
         try (TestDb db = TestDb.open(database); Connection c = DriverManager.getConnection(db.rawUrl)) {
             assertTrue(EngineProbe.guarded(c));
-            PooledHandlesUnderAgent.serviceWithANestedDao(db, c);
+            db.serviceRollsBackItsNestedDao(c);
         }
     }
 
@@ -42,7 +42,7 @@ class DriversUnderAgent {
             Driver driver = DriverManager.getDriver(db.rawUrl);
             try (Connection c = driver.connect(db.rawUrl, new Properties())) {
                 assertTrue(EngineProbe.guarded(c));
-                PooledHandlesUnderAgent.serviceWithANestedDao(db, c);
+                db.serviceRollsBackItsNestedDao(c);
             }
         }
     }
@@ -68,7 +68,7 @@ class DriversUnderAgent {
         try (TestDb db = TestDb.open(Database.MARIADB);
              org.mariadb.jdbc.Connection c = new org.mariadb.jdbc.Driver().connect(db.rawUrl, new Properties())) {
             assertFalse(EngineProbe.guarded(c));
-            PooledHandlesUnderAgent.serviceWithANestedDao(db, c);
+            db.serviceRollsBackItsNestedDao(c);
         }
     }
 }

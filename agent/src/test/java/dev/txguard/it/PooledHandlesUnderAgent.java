@@ -34,7 +34,7 @@ class PooledHandlesUnderAgent {
             PooledConnection pooled = source(database, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (Connection handle = pooled.getConnection()) {
                 assertTrue(EngineProbe.guarded(handle));
-                serviceWithANestedDao(db, handle);
+                db.serviceRollsBackItsNestedDao(handle);
             } finally {
                 pooled.close();
             }
@@ -52,7 +52,7 @@ class PooledHandlesUnderAgent {
                     (org.mariadb.jdbc.MariaDbPoolConnection) source(Database.MARIADB, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (org.mariadb.jdbc.Connection handle = pooled.getConnection()) {
                 assertFalse(EngineProbe.guarded(handle));
-                serviceWithANestedDao(db, handle);
+                db.serviceRollsBackItsNestedDao(handle);
             } finally {
                 pooled.close();
             }
@@ -73,7 +73,7 @@ class PooledHandlesUnderAgent {
             XAConnection xa = source(database, db.rawUrl, XADataSource.class).getXAConnection();
             try (Connection handle = xa.getConnection()) {
                 assertTrue(EngineProbe.guarded(handle));
-                serviceWithANestedDao(db, handle);
+                db.serviceRollsBackItsNestedDao(handle);
                 XAResource branches = xa.getXAResource();
                 Xid branch = new Xid() {
                     public int getFormatId() {
@@ -98,17 +98,6 @@ class PooledHandlesUnderAgent {
                 xa.close();
             }
         }
-    }
-
-    /** A service's transaction with a legacy DAO's nested in it, then rolled back: nothing is committed. */
-    static void serviceWithANestedDao(TestDb db, Connection handle) throws Exception {
-        handle.setAutoCommit(false);
-        db.insert(handle, 1);
-        new Legacy.Dao(db.table).saveClassic(handle, 2);
-        db.assertCommitted(); // unguarded, the DAO's commit would have committed 1 and 2
-        handle.rollback();
-        handle.setAutoCommit(true);
-        db.assertCommitted();
     }
 
     /** The database's own data source of this kind: H2's and MariaDB's are of every kind, PostgreSQL's one a kind. */

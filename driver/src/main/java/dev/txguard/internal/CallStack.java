@@ -96,10 +96,11 @@ final class CallStack {
      * Pools that decide from their own reading of a connection's transaction state whether to pass a call on:
      * Druid drops a setAutoCommit that matches its record of autocommit, and a rollback() while the record says
      * autocommit is on; Agroal drops a setAutoCommit that matches the connection's getAutoCommit(), which a
-     * guard reports false inside any scope. A guard beneath such a pool never sees a DAO's nested begin, so the
-     * agent guards the pool's handles instead of the physical connections it opens.
+     * guard reports false inside any scope; Atomikos refuses commit(), rollback() and setAutoCommit(true) while
+     * its connection is in a global transaction. A guard beneath such a pool never sees a DAO's nested begin, or
+     * never its end, so the agent guards the pool's handles instead of the physical connections it opens.
      */
-    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool.", "io.agroal.pool."};
+    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool.", "io.agroal.pool.", "com.atomikos."};
 
     /** The agent instrumented a class of such a pool: until then no connection is looked at for one. */
     private static volatile boolean statefulPoolLoaded;

@@ -116,17 +116,23 @@ final class Engine {
     final Dialect dialect;
     /** The autocommit this connection comes back to when it is returned: as opened, or as its pool set it up. */
     private boolean defaultAutoCommit;
+    /** Where a guarded connection comes from: see {@link #giversTransaction}. */
+    static final int FROM_A_DRIVER = 0, FROM_A_DATA_SOURCE = 1, FROM_A_POOLED_CONNECTION = 2;
     /**
-     * The connection was handed out with autocommit already off, by a pool or data source that txguard is over: a
-     * JTA transaction manager's pool enlisted it in a global transaction, or a pool in manual mode handed it out.
-     * Work on it that no begin txguard saw opened (IMPLICIT) is then its giver's to end, and txguard leaves it at
-     * close and return, undoing only its own nested scopes: a transaction manager is about to commit or roll that
-     * work back itself, and refuses a rollback() from anyone else (Agroal, and JDBC for a connection in a global
-     * transaction). A scope begun through txguard stays txguard's to end, as on any connection. A connection
-     * txguard opened from a driver has no giver but the application, which asked for manual mode (a URL setting):
-     * its work is rolled back at close like any, since the driver might commit it (Oracle's does).
+     * The transaction open on the connection is its giver's, not txguard's: a pool or data source that txguard is
+     * over handed the connection out with autocommit already off (a JTA transaction manager's pool enlisted it in a
+     * global transaction, a pool in manual mode handed it out), or has since enlisted it (see
+     * {@link #enlistedSinceHandedOut}). Work that no begin txguard saw opened (IMPLICIT) is then the giver's to end,
+     * and txguard leaves it at close and return, undoing only its own nested scopes: a transaction manager is about
+     * to commit or roll that work back itself, and refuses a rollback() from anyone else (Agroal, Atomikos, and JDBC
+     * for a connection in a global transaction). A scope begun through txguard stays txguard's to end, as on any
+     * connection. A connection txguard opened from a driver has no giver but the application, which asked for
+     * manual mode (a URL setting): its work is rolled back at close like any, since the driver might commit it
+     * (Oracle's does).
      */
-    private final boolean cameInManualMode;
+    private boolean giversTransaction;
+    /** The connection is a data source's or pool's handle, which its pool may enlist after handing it out. */
+    private final boolean mayBeEnlistedLater;
     private final boolean observe;
 
     private boolean realAutoCommit;
@@ -158,15 +164,17 @@ final class Engine {
     /** The thread the transaction was begun on, or last moved to (see nestedOnAnotherThread). */
     private Thread beganOn;
 
-    /** {@code fromADriver}: txguard opened the connection from a driver, not from a pool or data source. */
-    Engine(Connection real, Config config, Dialect dialect, boolean fromADriver) throws SQLException {
+    /** {@code origin}: {@link #FROM_A_DRIVER}, {@link #FROM_A_DATA_SOURCE} or {@link #FROM_A_POOLED_CONNECTION}. */
+    Engine(Connection real, Config config, Dialect dialect, int origin) throws SQLException {
         this.real = real;
         this.config = config;
         this.dialect = dialect;
         this.observe = config.observe();
         this.defaultAutoCommit = real.getAutoCommit(); // nothing can have unwrapped it yet
         this.realAutoCommit = defaultAutoCommit;
-        this.cameInManualMode = !defaultAutoCommit && !fromADriver;
+        this.giversTransaction = !defaultAutoCommit && origin != FROM_A_DRIVER;
+        // Not a PooledConnection's handle: a transaction manager's pool may keep one across its transactions
+        this.mayBeEnlistedLater = origin == FROM_A_DATA_SOURCE;
     }
 
     // ---------------------------------------------------------------- autocommit, begin, end events
@@ -199,7 +207,7 @@ final class Engine {
             if (observe) plainBegin(kind, sql);
             return;
         }
-        boolean enclosed = depth > 0 || (!realAutoCommit && pending);
+        boolean enclosed = depth > 0 || (!realAutoCommit && pending) || enlistedSinceHandedOut();
         if (!enclosed) {
             // The database first: a begin it refuses (a closed connection, say) must leave no scope behind.
             if (observe) {
@@ -253,6 +261,21 @@ final class Engine {
             }
             if (handedOut) setSavepoints();
         }
+    }
+
+    /**
+     * Whether the pool that handed the connection out has since put it in a transaction that txguard did not see
+     * begin: a transaction manager's pool that enlists a connection at its first statement (Atomikos), not as it
+     * hands it out (Agroal). Asked at an outermost begin where the autocommit txguard last knew is on, on a
+     * data source's handle only, so a driver's connection pays nothing for it: a transaction found there is the
+     * giver's, with work in it, and the begin nests in it.
+     */
+    private boolean enlistedSinceHandedOut() throws SQLException {
+        if (!mayBeEnlistedLater || depth > 0 || !realAutoCommit || observe || realGetAutoCommit()) return false;
+        realAutoCommit = false;
+        pending = true;
+        giversTransaction = true;
+        return true;
     }
 
     void commit(int kind) throws SQLException {
@@ -653,7 +676,7 @@ final class Engine {
             if (real.isClosed()) return;
             if (depth > 0) {
                 abandon("closed");
-            } else if (pending && !cameInManualMode) {
+            } else if (pending && !giversTransaction) {
                 realRollback(); // no commit-on-close through txguard, whatever the driver would do
             }
         } finally {
@@ -672,7 +695,7 @@ final class Engine {
 
     /** Rolls back whatever is open and leaves the connection as it was opened (or as its pool set it up). */
     private void abandon(String how) throws SQLException {
-        if (cameInManualMode && scopes[0].kind == IMPLICIT) {
+        if (giversTransaction && scopes[0].kind == IMPLICIT) {
             leaveTheGiversTransaction(how);
             return;
         }
@@ -692,7 +715,7 @@ final class Engine {
     }
 
     /**
-     * Abandons the nested scopes open in a transaction that is not txguard's (see {@link #cameInManualMode}): what
+     * Abandons the nested scopes open in a transaction that is not txguard's (see {@link #giversTransaction}): what
      * they did since their first savepoint is undone, the rest of the transaction is left to its owner.
      */
     private void leaveTheGiversTransaction(String how) throws SQLException {

@@ -34,7 +34,7 @@ public final class Guard {
             throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
         }
         RememberedAutoCommit.checkTheConnectingPool();
-        return guard(real, config, true);
+        return guard(real, config, Engine.FROM_A_DRIVER);
     }
 
     /** The real driver's properties, asked with the real URL. */
@@ -70,10 +70,10 @@ public final class Guard {
 
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */
     public static Connection wrap(Connection real) throws SQLException {
-        return wrap(real, false);
+        return wrap(real, Engine.FROM_A_DATA_SOURCE);
     }
 
-    private static Connection wrap(Connection real, boolean fromADriver) throws SQLException {
+    private static Connection wrap(Connection real, int origin) throws SQLException {
         if (real == null || OWN_CONNECT.get() != null) return real;
         Config config;
         try {
@@ -82,7 +82,7 @@ public final class Guard {
             real.close();
             throw e;
         }
-        return guard(real, config, fromADriver);
+        return guard(real, config, origin);
     }
 
     // ---- for the agent
@@ -104,7 +104,7 @@ public final class Guard {
             }
         }
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return returned;
-        return wrap(returned, source instanceof Driver);
+        return wrap(returned, origin(source));
     }
 
     /**
@@ -118,7 +118,7 @@ public final class Guard {
         if (leftAlone(returned)) return;
         if (UnwrappedConnections.any && UnwrappedConnections.guardInPlaceOf(returned) != null) return;
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return;
-        ((TxConnection) wrap(returned, source instanceof Driver)).guardInPlace();
+        ((TxConnection) wrap(returned, origin(source))).guardInPlace();
     }
 
     /** A physical connection of a pool that must be guarded above, not beneath (see CallStack.opensForStatefulPool). */
@@ -231,11 +231,16 @@ public final class Guard {
         }
     }
 
-    private static Connection guard(Connection real, Config config, boolean fromADriver) throws SQLException {
+    private static int origin(Object source) {
+        if (source instanceof Driver) return Engine.FROM_A_DRIVER;
+        return source instanceof javax.sql.PooledConnection ? Engine.FROM_A_POOLED_CONNECTION : Engine.FROM_A_DATA_SOURCE;
+    }
+
+    private static Connection guard(Connection real, Config config, int origin) throws SQLException {
         if (real.isWrapperFor(TxConnection.class)) return real; // a pool over a txguard connection
         try {
             Dialect dialect = Dialect.forProduct(real.getMetaData().getDatabaseProductName());
-            return new TxConnection(real, new Engine(real, config, dialect, fromADriver));
+            return new TxConnection(real, new Engine(real, config, dialect, origin));
         } catch (SQLException | RuntimeException e) {
             real.close();
             throw e;
