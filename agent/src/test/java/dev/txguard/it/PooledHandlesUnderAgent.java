@@ -31,7 +31,7 @@ class PooledHandlesUnderAgent {
     @MethodSource("dev.txguard.it.Database#samplesDatabases")
     void aHandlesNestedDaoCommit_onlyEndsItsScope(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            PooledConnection pooled = source(database, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
+            PooledConnection pooled = database.ownDataSource(db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (Connection handle = pooled.getConnection()) {
                 assertTrue(EngineProbe.guarded(handle));
                 db.serviceRollsBackItsNestedDao(handle);
@@ -49,7 +49,7 @@ class PooledHandlesUnderAgent {
     void mariadbsOwnMethod_theHandlesTransactionCallsGoToTheGuardPutOverItInPlace() throws Exception {
         try (TestDb db = TestDb.open(Database.MARIADB)) {
             org.mariadb.jdbc.MariaDbPoolConnection pooled =
-                    (org.mariadb.jdbc.MariaDbPoolConnection) source(Database.MARIADB, db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
+                    (org.mariadb.jdbc.MariaDbPoolConnection) Database.MARIADB.ownDataSource(db.rawUrl, ConnectionPoolDataSource.class).getPooledConnection();
             try (org.mariadb.jdbc.Connection handle = pooled.getConnection()) {
                 assertFalse(EngineProbe.guarded(handle));
                 db.serviceRollsBackItsNestedDao(handle);
@@ -70,7 +70,7 @@ class PooledHandlesUnderAgent {
     @MethodSource("dev.txguard.it.Database#samplesDatabases")
     void anXaConnectionsHandle_isGuarded_andItsBranchCommits(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            XAConnection xa = source(database, db.rawUrl, XADataSource.class).getXAConnection();
+            XAConnection xa = database.ownDataSource(db.rawUrl, XADataSource.class).getXAConnection();
             try (Connection handle = xa.getConnection()) {
                 assertTrue(EngineProbe.guarded(handle));
                 db.serviceRollsBackItsNestedDao(handle);
@@ -97,25 +97,6 @@ class PooledHandlesUnderAgent {
             } finally {
                 xa.close();
             }
-        }
-    }
-
-    /** The database's own data source of this kind: H2's and MariaDB's are of every kind, PostgreSQL's one a kind. */
-    private static <T> T source(Database database, String url, Class<T> kind) throws Exception {
-        switch (database) {
-            case H2: {
-                org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
-                h2.setURL(url);
-                return kind.cast(h2);
-            }
-            case POSTGRESQL: {
-                org.postgresql.ds.common.BaseDataSource pg = kind == XADataSource.class
-                        ? new org.postgresql.xa.PGXADataSource() : new org.postgresql.ds.PGConnectionPoolDataSource();
-                pg.setURL(url);
-                return kind.cast(pg);
-            }
-            default:
-                return kind.cast(new org.mariadb.jdbc.MariaDbDataSource(url));
         }
     }
 }

@@ -74,7 +74,7 @@ class AtomikosTest {
                 atomikos = plain;
             } else {
                 AtomikosDataSourceBean xa = new AtomikosDataSourceBean();
-                xa.setXaDataSource(xaDataSource(db));
+                xa.setXaDataSource(db.database.ownDataSource(db.rawUrl, XADataSource.class));
                 atomikos = xa;
             }
             atomikos.setUniqueResourceName("txguard-" + RESOURCES.incrementAndGet());
@@ -87,23 +87,6 @@ class AtomikosTest {
         @Override
         public void close() {
             atomikos.close();
-        }
-    }
-
-    static XADataSource xaDataSource(TestDb db) throws SQLException {
-        switch (db.database) {
-            case H2: {
-                org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
-                h2.setURL(db.rawUrl);
-                return h2;
-            }
-            case POSTGRESQL: {
-                org.postgresql.xa.PGXADataSource pg = new org.postgresql.xa.PGXADataSource();
-                pg.setURL(db.rawUrl);
-                return pg;
-            }
-            default:
-                throw new IllegalArgumentException("no XA data source used for " + db.database);
         }
     }
 

@@ -76,6 +76,36 @@ public enum Database {
         return serverUrl == null;
     }
 
+    /**
+     * The database's own data source of a kind, {@code javax.sql.XADataSource} or
+     * {@code javax.sql.ConnectionPoolDataSource}, at {@code rawUrl}: what a transaction manager's or an application
+     * server's pool takes. H2's and MariaDB's classes are of every kind; PostgreSQL has one class per kind.
+     */
+    public <T> T ownDataSource(String rawUrl, Class<T> kind) {
+        switch (this) {
+            case H2: {
+                org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+                h2.setURL(rawUrl);
+                return kind.cast(h2);
+            }
+            case POSTGRESQL: {
+                org.postgresql.ds.common.BaseDataSource pg = kind == javax.sql.XADataSource.class
+                        ? new org.postgresql.xa.PGXADataSource() : new org.postgresql.ds.PGConnectionPoolDataSource();
+                pg.setURL(rawUrl);
+                return kind.cast(pg);
+            }
+            case MARIADB:
+                try {
+                    return kind.cast(new org.mariadb.jdbc.MariaDbDataSource(rawUrl));
+                } catch (SQLException e) {
+                    throw new IllegalArgumentException("MariaDB's data source refused " + rawUrl, e);
+                }
+            default:
+                throw new IllegalArgumentException("no " + kind.getSimpleName() + " is set up for " + this
+                        + "; the tests use one on H2, PostgreSQL and MariaDB");
+        }
+    }
+
     static String guarded(String rawUrl) {
         return "jdbc:txguard:" + rawUrl.substring("jdbc:".length());
     }
