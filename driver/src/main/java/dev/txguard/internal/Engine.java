@@ -441,9 +441,25 @@ final class Engine {
             if (scope.savepoint != null) continue;
             scope.savepointId = nextSavepointId++;
             String[] sql = savepointSqlAt(i);
-            sendSavepoint(scope, sql, SET);
+            try {
+                sendSavepoint(scope, sql, SET);
+            } catch (SQLException e) {
+                throw savepointRefused(scope, e);
+            }
             scope.savepoint = sql[NAME];
         }
+    }
+
+    /**
+     * The application never asked for this savepoint, so an error about it alone would not say why it was set.
+     * The cause's SQLState and vendor code are kept, for the code that acts on them; a lost connection's error
+     * goes back as it is.
+     */
+    private static SQLException savepointRefused(Scope scope, SQLException e) {
+        if (isConnectionLost(e)) return e;
+        return new SQLException("txguard: could not set the savepoint of the nested scope begun at " + scope.beganAt()
+                + " (a nested scope needs one before it does any work, to be able to roll back alone): " + e.getMessage(),
+                e.getSQLState(), e.getErrorCode(), e);
     }
 
     void statementSucceeded() {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Atomikos, the transaction manager Spring Boot applications embed, with its pool over each database's XA data
@@ -177,6 +178,35 @@ class AtomikosTest {
             }
             transactions.commit();
             db.assertCommitted(1, 2);
+        }
+    }
+
+    /**
+     * Derby's savepoints go through JDBC's Savepoint API (docs/semantics.md), which Atomikos refuses inside a global
+     * transaction, so there a nested DAO cannot run: the error names the nested scope whose savepoint it is, and
+     * nothing of the DAO reaches the global transaction, which commits the rest. Without txguard the DAO's insert
+     * runs, Atomikos refuses its commit and its rollback, and the global transaction commits the row of a DAO that
+     * failed.
+     */
+    @ParameterizedTest(name = "txguard over the pool: {0}")
+    @ValueSource(booleans = {true, false})
+    void onDerby_aDaoInsideAGlobalTransactionIsRefusedItsSavepoint(boolean txguardOver) throws Exception {
+        try (TestDb db = TestDb.open(Database.DERBY); Pool pool = new Pool(db, txguardOver)) {
+            transactions.begin();
+            try (Connection c = pool.dataSource.getConnection()) {
+                db.insert(c, 1);
+                SQLException refused = assertThrows(SQLException.class, () -> new Legacy.Dao(db.table).saveClassic(c, 2));
+                if (pool.txguardOver) {
+                    assertTrue(refused.getMessage().startsWith("txguard: could not set the savepoint of the nested scope"
+                            + " begun at dev.txguard.it.Legacy$Dao.saveClassic"), refused.getMessage());
+                    assertTrue(refused.getMessage().contains("setSavepoint"), "Atomikos's own words follow: " + refused.getMessage());
+                } else {
+                    assertTrue(refused.getMessage().contains("global transaction"), refused.getMessage());
+                }
+                db.insert(c, 3);
+            }
+            transactions.commit();
+            if (pool.txguardOver) db.assertCommitted(1, 3); else db.assertCommitted(1, 2, 3);
         }
     }
 

@@ -79,7 +79,7 @@ public enum Database {
     /**
      * The database's own data source of a kind, {@code javax.sql.XADataSource} or
      * {@code javax.sql.ConnectionPoolDataSource}, at {@code rawUrl}: what a transaction manager's or an application
-     * server's pool takes. H2's and MariaDB's classes are of every kind; PostgreSQL has one class per kind.
+     * server's pool takes. H2's and MariaDB's classes are of every kind; PostgreSQL and Derby have one class per kind.
      */
     public <T> T ownDataSource(String rawUrl, Class<T> kind) {
         switch (this) {
@@ -100,9 +100,17 @@ public enum Database {
                 } catch (SQLException e) {
                     throw new IllegalArgumentException("MariaDB's data source refused " + rawUrl, e);
                 }
+            case DERBY: {
+                org.apache.derby.jdbc.EmbeddedDataSource derby = kind == javax.sql.XADataSource.class
+                        ? new org.apache.derby.jdbc.EmbeddedXADataSource()
+                        : new org.apache.derby.jdbc.EmbeddedConnectionPoolDataSource();
+                // jdbc:derby:memory:txg1;create=true, which the test has opened: Derby's data sources take its name
+                derby.setDatabaseName(rawUrl.substring("jdbc:derby:".length(), rawUrl.indexOf(';')));
+                return kind.cast(derby);
+            }
             default:
                 throw new IllegalArgumentException("no " + kind.getSimpleName() + " is set up for " + this
-                        + "; the tests use one on H2, PostgreSQL and MariaDB");
+                        + "; the tests use one on H2, PostgreSQL, MariaDB and Derby");
         }
     }
 
