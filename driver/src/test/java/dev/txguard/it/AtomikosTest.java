@@ -18,6 +18,7 @@ import javax.sql.XADataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -178,6 +179,35 @@ class AtomikosTest {
             }
             transactions.commit();
             db.assertCommitted(1, 2);
+        }
+    }
+
+    /**
+     * Two-phase commit across two H2 databases, with a DAO nested in each branch and a failing one undoing only its
+     * own row: the global transaction commits both databases' work, or neither. (This machine's PostgreSQL prepares
+     * no transactions, max_prepared_transactions = 0, and Atomikos over MariaDB's XA data source fails as above.)
+     */
+    @Test
+    void xaAcrossTwoDatabases_aDaoNestsInEachBranch_andBothCommitOrNeither() throws Exception {
+        try (TestDb debits = TestDb.open(Database.H2); TestDb credits = TestDb.open(Database.H2);
+             Pool debitPool = new Pool(debits, true); Pool creditPool = new Pool(credits, true)) {
+            for (boolean commit : new boolean[] {false, true}) {
+                transactions.begin();
+                try (Connection debit = debitPool.dataSource.getConnection();
+                     Connection credit = creditPool.dataSource.getConnection()) {
+                    for (TestDb db : new TestDb[] {debits, credits}) {
+                        Connection c = db == debits ? debit : credit;
+                        Legacy.Dao dao = new Legacy.Dao(db.table);
+                        db.insert(c, 1);
+                        dao.saveClassic(c, 2);
+                        assertThrows(SQLException.class, () -> dao.saveClassic(c, 3, 1)); // 1: a duplicate key
+                    }
+                }
+                if (commit) transactions.commit(); else transactions.rollback();
+                Integer[] expected = commit ? new Integer[] {1, 2} : new Integer[0];
+                debits.assertCommitted(expected);
+                credits.assertCommitted(expected);
+            }
         }
     }
 
