@@ -77,9 +77,10 @@ public enum Database {
     }
 
     /**
-     * The database's own data source of a kind, {@code javax.sql.XADataSource} or
-     * {@code javax.sql.ConnectionPoolDataSource}, at {@code rawUrl}: what a transaction manager's or an application
-     * server's pool takes. H2's and MariaDB's classes are of every kind; PostgreSQL and Derby have one class per kind.
+     * The database's own data source of a kind, {@code javax.sql.DataSource}, {@code javax.sql.XADataSource} or
+     * {@code javax.sql.ConnectionPoolDataSource}, at {@code rawUrl}: what an application, or a transaction manager's
+     * or an application server's pool, takes. H2's and MariaDB's classes are of every kind; PostgreSQL and Derby have
+     * one class per kind.
      */
     public <T> T ownDataSource(String rawUrl, Class<T> kind) {
         switch (this) {
@@ -90,7 +91,9 @@ public enum Database {
             }
             case POSTGRESQL: {
                 org.postgresql.ds.common.BaseDataSource pg = kind == javax.sql.XADataSource.class
-                        ? new org.postgresql.xa.PGXADataSource() : new org.postgresql.ds.PGConnectionPoolDataSource();
+                        ? new org.postgresql.xa.PGXADataSource()
+                        : kind == javax.sql.ConnectionPoolDataSource.class ? new org.postgresql.ds.PGConnectionPoolDataSource()
+                        : new org.postgresql.ds.PGSimpleDataSource();
                 pg.setURL(rawUrl);
                 return kind.cast(pg);
             }
@@ -103,7 +106,8 @@ public enum Database {
             case DERBY: {
                 org.apache.derby.jdbc.EmbeddedDataSource derby = kind == javax.sql.XADataSource.class
                         ? new org.apache.derby.jdbc.EmbeddedXADataSource()
-                        : new org.apache.derby.jdbc.EmbeddedConnectionPoolDataSource();
+                        : kind == javax.sql.ConnectionPoolDataSource.class ? new org.apache.derby.jdbc.EmbeddedConnectionPoolDataSource()
+                        : new org.apache.derby.jdbc.EmbeddedDataSource();
                 // jdbc:derby:memory:txg1;create=true, which the test has opened: Derby's data sources take its name
                 derby.setDatabaseName(rawUrl.substring("jdbc:derby:".length(), rawUrl.indexOf(';')));
                 return kind.cast(derby);

@@ -29,35 +29,42 @@ class ModelBasedTest {
     private static final Statistics STATS = new Statistics();
 
     @Property
-    void onH2_programsDoWhatTheModelSays(@ForAll("programs") Method program) throws Exception {
-        check(Database.H2, program);
+    void onH2_programsDoWhatTheModelSays(@ForAll("programs") Method program, @ForAll boolean fromADataSource)
+            throws Exception {
+        check(Database.H2, program, fromADataSource);
     }
 
     @Property
-    void onPostgreSql_programsDoWhatTheModelSays(@ForAll("programs") Method program) throws Exception {
-        check(Database.POSTGRESQL, program);
+    void onPostgreSql_programsDoWhatTheModelSays(@ForAll("programs") Method program, @ForAll boolean fromADataSource)
+            throws Exception {
+        check(Database.POSTGRESQL, program, fromADataSource);
     }
 
     @Property
-    void onMariaDb_programsDoWhatTheModelSays(@ForAll("programs") Method program) throws Exception {
-        check(Database.MARIADB, program);
+    void onMariaDb_programsDoWhatTheModelSays(@ForAll("programs") Method program, @ForAll boolean fromADataSource)
+            throws Exception {
+        check(Database.MARIADB, program, fromADataSource);
     }
 
     private static final ThreadLocal<TestDb[]> TABLES = ThreadLocal.withInitial(() -> new TestDb[Database.values().length]);
 
-    private static void check(Database database, Method program) throws Exception {
+    private static void check(Database database, Method program, boolean fromADataSource) throws Exception {
         TestDb db = table(database);
         Legacy.sql(db.rawObserver(), "DELETE FROM " + db.table);
-        runAndCompare(db, program);
+        runAndCompare(db, program, fromADataSource);
         STATS.record(database, program.size());
     }
 
-    /** Runs the program through txguard on an empty table and compares the outcome with the model's. */
-    static void runAndCompare(TestDb db, Method program) throws Exception {
+    /**
+     * Runs the program through txguard on an empty table and compares the outcome with the model's. The connection
+     * is one txguard opened from the driver, or one a DataSource handed it: both come in autocommit mode, and the
+     * model is the same for both.
+     */
+    static void runAndCompare(TestDb db, Method program, boolean fromADataSource) throws Exception {
         ReferenceModel model = ReferenceModel.of(db.database);
         model.run(program);
         ProgramRunner runner;
-        try (Connection c = db.guarded()) {
+        try (Connection c = fromADataSource ? db.guardedFromADataSource() : db.guarded()) {
             runner = new ProgramRunner(c, db.table, model.savepointRollbacks);
             runner.run(program);
         }

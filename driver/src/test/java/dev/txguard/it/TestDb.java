@@ -81,6 +81,18 @@ final class TestDb implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A new connection from the database's own DataSource through a {@code TxGuardDataSource} over it: a handle
+     * txguard was given, where {@link #guarded()} is one it opened from a driver (docs/semantics.md tells where the
+     * two differ: what the giver handed out in manual mode is its own).
+     */
+    Connection guardedFromADataSource() throws SQLException {
+        Connection c = new dev.txguard.TxGuardDataSource(database.ownDataSource(rawUrl, javax.sql.DataSource.class))
+                .getConnection();
+        remember(c);
+        return c;
+    }
+
     /** Keeps connections for cleanup, forgetting those already closed (a long random campaign opens many). */
     private void remember(Connection c) throws SQLException {
         for (java.util.Iterator<Connection> it = opened.iterator(); it.hasNext(); ) {
