@@ -181,6 +181,9 @@ public final class Main {
                     NestedScopes.HANDWRITTEN, Map.of("database", db), false,
                     db.equals(Connections.STUB) ? Warmup.LONG : Warmup.OF_THE_RUN));
         }
+        experiments.add(new Experiment("StackWalks depth 100", StackWalks.class,
+                new String[] {StackWalks.NONE, StackWalks.CALLER_CLASS, "1", "4", "8", "16", "24"}, StackWalks.NONE,
+                Map.of(), false));
         experiments.add(new Experiment("MethodCalls", MethodCalls.class, new String[] {"raw", "agent-activations"}, "raw",
                 Map.of(), false));
         if (postgres) {
