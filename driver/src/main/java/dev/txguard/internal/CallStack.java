@@ -73,7 +73,7 @@ final class CallStack {
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
         "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
-        "io.agroal.", "org.vibur.dbcp.",
+        "io.agroal.", "org.vibur.dbcp.", "oracle.ucp.",
         // Spring's transaction managers (JDBC, Hibernate, JPA), templates and interceptors begin, commit and roll
         // back on behalf of the method whose transaction it is, and JdbcTemplate runs its statements
         "org.springframework.jdbc.", "org.springframework.transaction.", "org.springframework.aop.",
@@ -98,9 +98,12 @@ final class CallStack {
      * autocommit is on; Agroal drops a setAutoCommit that matches the connection's getAutoCommit(), which a
      * guard reports false inside any scope; Atomikos refuses commit(), rollback() and setAutoCommit(true) while
      * its connection is in a global transaction. A guard beneath such a pool never sees a DAO's nested begin, or
-     * never its end, so the agent guards the pool's handles instead of the physical connections it opens.
+     * never its end, so the agent guards the pool's handles instead of the physical connections it opens. So it
+     * does for Oracle's UCP, for another reason: UCP calls nothing on a connection it takes back, so beneath it
+     * the return goes unseen, and only its handle's close() says that a borrower is done.
      */
-    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool.", "io.agroal.pool.", "com.atomikos."};
+    private static final String[] STATEFUL_POOL_PREFIXES = {"com.alibaba.druid.pool.", "io.agroal.pool.", "com.atomikos.",
+        "oracle.ucp."};
 
     /** The agent instrumented a class of such a pool: until then no connection is looked at for one. */
     private static volatile boolean statefulPoolLoaded;
