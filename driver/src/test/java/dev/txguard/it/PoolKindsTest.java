@@ -185,26 +185,32 @@ class PoolKindsTest {
                 try (Connection c = pool.getConnection()) {
                     Legacy.leaveTwoScopesOpen(c, db.table);
                 }
-                // The next borrower, as in a server: another request, on another thread
-                java.util.concurrent.ExecutorService next = java.util.concurrent.Executors.newSingleThreadExecutor();
-                try {
-                    next.submit(() -> {
-                        try (Connection c = pool.getConnection()) {
-                            c.setAutoCommit(false);
-                            db.insert(c, 4);
-                            c.commit();
-                            c.setAutoCommit(true);
-                        }
-                        return null;
-                    }).get();
-                } finally {
-                    next.shutdown();
-                }
+                nextBorrowerCommits(pool, db, 4);
                 db.assertCommitted();
                 assertEquals(1, log.count("nests in the transaction begun at"), log.all());
             } finally {
                 pool.close();
             }
+        }
+    }
+
+    /**
+     * The next borrower, as in a server: another request, on another thread, begins, inserts the row and commits.
+     */
+    static void nextBorrowerCommits(DataSource pool, TestDb db, int id) throws Exception {
+        java.util.concurrent.ExecutorService next = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            next.submit(() -> {
+                try (Connection c = pool.getConnection()) {
+                    c.setAutoCommit(false);
+                    db.insert(c, id);
+                    c.commit();
+                    c.setAutoCommit(true);
+                }
+                return null;
+            }).get();
+        } finally {
+            next.shutdown();
         }
     }
 

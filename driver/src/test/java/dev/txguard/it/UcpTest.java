@@ -7,8 +7,6 @@ import dev.txguard.TxGuardDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import oracle.ucp.admin.UniversalConnectionPoolManagerImpl;
 import oracle.ucp.jdbc.PoolDataSource;
@@ -110,21 +108,7 @@ class UcpTest {
                 try (Connection c = pool.dataSource.getConnection()) {
                     Legacy.leaveTwoScopesOpen(c, db.table);
                 }
-                // The next borrower, as in a server: another request, on another thread
-                ExecutorService next = Executors.newSingleThreadExecutor();
-                try {
-                    next.submit(() -> {
-                        try (Connection c = pool.dataSource.getConnection()) {
-                            c.setAutoCommit(false);
-                            db.insert(c, 4);
-                            c.commit();
-                            c.setAutoCommit(true);
-                        }
-                        return null;
-                    }).get();
-                } finally {
-                    next.shutdown();
-                }
+                PoolKindsTest.nextBorrowerCommits(pool.dataSource, db, 4);
                 db.assertCommitted();
                 assertEquals(1, log.count("nests in the transaction begun at"), log.all());
             }
