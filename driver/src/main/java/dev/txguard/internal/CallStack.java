@@ -19,9 +19,11 @@ import java.util.List;
  *
  * <p>Frames that only pass a call along are left out, so that a call made through them counts as
  * their caller's: txguard's own, the JDK's (reflection, dynamic proxies), connection pools and
- * statement spies, {@link InvocationHandler}s (an application's own connection proxy), the classes
- * named in {@code txguard.helpers}, and a driver's connection class once the application unwrapped one
- * (its methods pass the application's call to the guard: see UnwrappedConnections).
+ * statement spies, {@link InvocationHandler}s (an application's own connection proxy), every other
+ * class that implements Connection (a pool's handle, an application server's wrapper, the
+ * application's own), the classes named in {@code txguard.helpers}, and a driver's connection class
+ * once the application unwrapped one (its methods pass the application's call to the guard: see
+ * UnwrappedConnections).
  */
 final class CallStack {
 
@@ -72,8 +74,8 @@ final class CallStack {
         "dev.txguard.internal.", "dev.txguard.TxGuard",
         "java.", "javax.", "jdk.", "sun.", "com.sun.",
         "com.zaxxer.hikari.", "com.p6spy.", "net.ttddyy.dsproxy.",
-        "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.",
-        "io.agroal.", "org.vibur.dbcp.", "oracle.ucp.",
+        "org.apache.commons.dbcp2.", "org.apache.tomcat.dbcp.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
+        "com.alibaba.druid.pool.", "io.agroal.", "org.vibur.dbcp.", "oracle.ucp.",
         // Spring's transaction managers (JDBC, Hibernate, JPA), templates and interceptors begin, commit and roll
         // back on behalf of the method whose transaction it is, and JdbcTemplate runs its statements
         "org.springframework.jdbc.", "org.springframework.transaction.", "org.springframework.aop.",
@@ -85,8 +87,8 @@ final class CallStack {
 
     /** Connection pools: their own code (not their connection proxies) configures and resets connections. */
     private static final String[] POOL_PREFIXES = {
-        "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "com.mchange.v2.c3p0.", "org.apache.tomcat.jdbc.pool.",
-        "com.alibaba.druid.pool.", "oracle.ucp.", "io.agroal.pool.", "org.vibur.dbcp.",
+        "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "org.apache.tomcat.dbcp.", "com.mchange.v2.c3p0.",
+        "org.apache.tomcat.jdbc.pool.", "com.alibaba.druid.pool.", "oracle.ucp.", "io.agroal.pool.", "org.vibur.dbcp.",
         // Hibernate's built-in pool sets its connections' autocommit as it hands one out and takes it back;
         // MyBatis's data sources set it, and roll back as they hand a connection out and take it back
         "org.hibernate.engine.jdbc.connections.internal.", "org.apache.ibatis.datasource.",
@@ -150,7 +152,10 @@ final class CallStack {
             if (name.startsWith("dev.txguard.internal.")) kind |= OURS;
             if (startsWithAny(name, TRANSPARENT_PREFIXES) || InvocationHandler.class.isAssignableFrom(type)) kind |= PASS_THROUGH;
             if (startsWithAny(name, POOL_PREFIXES) && !connection) kind |= POOL_CODE;
-            if (connection && !java.lang.reflect.Proxy.isProxyClass(type)) kind |= CONNECTION;
+            // A connection class that calls a connection passes on its own caller's call: a pool's handle, an
+            // application server's wrapper, an application's own (as the agent does not take their methods for
+            // activations either)
+            if (connection && !java.lang.reflect.Proxy.isProxyClass(type)) kind |= CONNECTION | PASS_THROUGH;
             return kind; // boxed from Integer's cache of small values
         }
     };

@@ -18,15 +18,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The pools other than HikariCP (PoolTest) that applications run, each with one connection, so that
- * the next borrower gets the very connection the last one abandoned: Apache DBCP 2, Tomcat JDBC,
- * c3p0, MyBatis's PooledDataSource and Vibur (Druid and Agroal: StatefulPoolsTest). Each hands a connection back, or takes it back, in its
+ * the next borrower gets the very connection the last one abandoned: Apache DBCP 2 and Tomcat's own copy
+ * of it (behind Tomcat's JNDI DataSources), Tomcat JDBC, c3p0, MyBatis's PooledDataSource and Vibur (Druid
+ * and Agroal: StatefulPoolsTest; Oracle's UCP: UcpTest). Each hands a connection back, or takes it back, in its
  * own way (a rollback, an autocommit reset, both, from the handle's close or from the pool's own code),
  * and txguard must see each as the end of whatever the last borrower left open.
  */
 class PoolKindsTest {
 
     enum Kind {
-        DBCP2, TOMCAT_JDBC, C3P0, MYBATIS, VIBUR;
+        DBCP2, TOMCAT_DBCP, TOMCAT_JDBC, C3P0, MYBATIS, VIBUR;
 
         /** c3p0 has no autocommit setting: it hands connections out with autocommit on. */
         boolean hasManualMode() {
@@ -45,6 +46,15 @@ class PoolKindsTest {
             switch (kind) {
                 case DBCP2: {
                     BasicDataSource pool = new BasicDataSource();
+                    pool.setUrl(url);
+                    pool.setMaxTotal(1);
+                    pool.setDefaultAutoCommit(autoCommit);
+                    dataSource = pool;
+                    closer = pool;
+                    break;
+                }
+                case TOMCAT_DBCP: {
+                    org.apache.tomcat.dbcp.dbcp2.BasicDataSource pool = new org.apache.tomcat.dbcp.dbcp2.BasicDataSource();
                     pool.setUrl(url);
                     pool.setMaxTotal(1);
                     pool.setDefaultAutoCommit(autoCommit);
@@ -166,6 +176,30 @@ class PoolKindsTest {
                 transfer(db, c, dao, false);
             }
             db.assertCommitted(1, 2);
+        }
+    }
+
+    /**
+     * An owner's own rollback, which reaches txguard through the pool's handle: it ends the owner's work so far,
+     * and the owner carries on and commits, as in plain JDBC. Before txguard took every connection class for one
+     * that passes its caller's call on, the frames of Tomcat's DBCP handle (and Oracle UCP's: UcpTest) were taken
+     * for the application's: the rollback came from a method other than the one that began, so it was taken for
+     * a stray one, and the owner's next statement was refused as rollback-only.
+     */
+    @ParameterizedTest(name = "{0} {1} autoCommit={2}")
+    @MethodSource("everyPoolAndDatabase")
+    void ownersRollbackThroughThePool_itCarriesOnAndCommits(Database database, Kind kind, boolean autoCommit)
+            throws Exception {
+        try (TestDb db = TestDb.open(database); Pool pool = new Pool(db, kind, autoCommit)) {
+            try (Connection c = pool.dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                db.insert(c, 1);
+                c.rollback();
+                db.insert(c, 2);
+                c.commit();
+                c.setAutoCommit(autoCommit);
+            }
+            db.assertCommitted(2);
         }
     }
 
