@@ -297,10 +297,9 @@ final class CallStack {
             read++;
             int kind = KINDS.get(f.getDeclaringClass());
             if ((kind & OURS) != 0) continue;
-            // A pool's or spy's connection class passes on the call of whoever called it: a pool's own code
-            // (Druid configures its connections through its wrapper), or the application.
-            boolean passingConnection = (kind & (CONNECTION | PASS_THROUGH)) == (CONNECTION | PASS_THROUGH);
-            if (callerSeen == 0 && !passingConnection) callerSeen = (kind & POOL_CODE) != 0 ? 1 : 2;
+            // A connection class passes on the call of whoever called it: a pool's own code (Druid configures its
+            // connections through its wrapper), or the application.
+            if (callerSeen == 0 && (kind & CONNECTION) == 0) callerSeen = (kind & POOL_CODE) != 0 ? 1 : 2;
             if (!closing && (kind & CONNECTION) != 0 && kept.size() <= CLOSING_REACH && f.getMethodName().equals("close")) {
                 closing = true;
             }
