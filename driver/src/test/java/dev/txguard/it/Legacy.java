@@ -24,6 +24,19 @@ final class Legacy {
         }
     }
 
+    /**
+     * An owner that rolls back its first row, carries on and commits its second (id 2), then sets autocommit as
+     * it wants it: plain JDBC, whatever txguard makes of the rollback.
+     */
+    static void rollBackThenCarryOn(Connection c, String table, boolean autoCommitAfter) throws SQLException {
+        c.setAutoCommit(false);
+        insert(c, table, 1);
+        c.rollback();
+        insert(c, table, 2);
+        c.commit();
+        c.setAutoCommit(autoCommitAfter);
+    }
+
     /** A borrower that hands its connection back with two scopes open and nothing committed by their owner. */
     static void leaveTwoScopesOpen(Connection c, String table) throws SQLException {
         c.setAutoCommit(false);

@@ -105,13 +105,7 @@ class StrayRollbackTest {
     @EnumSource(Database.class)
     void rollbackByTheOwner_staysPlainJdbc(Database database) throws Exception {
         try (TestDb db = TestDb.open(database)) {
-            Connection c = db.guarded();
-            c.setAutoCommit(false);
-            db.insert(c, 1);
-            c.rollback();
-            db.insert(c, 2);
-            c.commit();
-            c.setAutoCommit(true);
+            Legacy.rollBackThenCarryOn(db.guarded(), db.table, true);
             db.assertCommitted(2);
         }
     }
