@@ -85,6 +85,14 @@ final class CallStack {
         "org.apache.ibatis.", "org.mybatis.spring.", "org.jooq.", "org.jdbi.v3.", "org.hibernate.",
     };
 
+    /**
+     * Code that begins a transaction in one call and ends it in a later sibling call, on behalf of a whole run rather
+     * than of the method that called it: Spring's test context begins each test's transaction before the test method
+     * runs and rolls it back after it. A scope it begins is owned by no frame, like work nobody began, so the end
+     * that comes from its later call is never taken for a stray one.
+     */
+    private static final String[] RUN_OWNER_PREFIXES = {"org.springframework.test.context.transaction."};
+
     /** Connection pools: their own code (not their connection proxies) configures and resets connections. */
     private static final String[] POOL_PREFIXES = {
         "com.zaxxer.hikari.", "org.apache.commons.dbcp2.", "org.apache.tomcat.dbcp.", "com.mchange.v2.c3p0.",
@@ -137,6 +145,8 @@ final class CallStack {
     private static final int POOL_CODE = 4;
     /** A connection class, not a dynamic proxy (see {@link #inPoolsHands}). */
     private static final int CONNECTION = 8;
+    /** Begins and ends transactions for a whole run ({@link #RUN_OWNER_PREFIXES}). */
+    private static final int RUN_OWNER = 16;
 
     /**
      * Each class's kind, worked out once: matching a class name against the prefixes above on every frame of
@@ -152,6 +162,7 @@ final class CallStack {
             if (name.startsWith("dev.txguard.internal.")) kind |= OURS;
             if (startsWithAny(name, TRANSPARENT_PREFIXES) || InvocationHandler.class.isAssignableFrom(type)) kind |= PASS_THROUGH;
             if (startsWithAny(name, POOL_PREFIXES) && !connection) kind |= POOL_CODE;
+            if (startsWithAny(name, RUN_OWNER_PREFIXES)) kind |= RUN_OWNER;
             // A connection class that calls a connection passes on its own caller's call: a pool's handle, an
             // application server's wrapper, an application's own (as the agent does not take their methods for
             // activations either)
@@ -176,6 +187,8 @@ final class CallStack {
      * setupConnection with autoCommit=false), or resetting it as it takes it back or hands it out.
      */
     final boolean inPoolsHands;
+    /** For a walk: the caller begins and ends transactions on behalf of a whole run ({@link #RUN_OWNER_PREFIXES}). */
+    private final boolean walkedCallerActsForTheRun;
 
     /*
      * Under the agent loaded at start-up the frames are the thread's instrumented activations
@@ -197,12 +210,13 @@ final class CallStack {
     private final String[] methods;
 
     private CallStack(MethodPattern[] helpers, StackWalker.StackFrame[] frames, int count, boolean complete,
-                      boolean inPoolsHands) {
+                      boolean inPoolsHands, boolean callerActsForTheRun) {
         this.helpers = helpers;
         this.frames = frames;
         this.count = count;
         this.complete = complete;
         this.inPoolsHands = inPoolsHands;
+        this.walkedCallerActsForTheRun = callerActsForTheRun;
         this.live = null;
         this.liveSize = 0;
         this.ids = null;
@@ -216,6 +230,7 @@ final class CallStack {
         this.live = live;
         this.complete = true;
         this.inPoolsHands = live.closingWithin(CLOSING_REACH) || live.inPool();
+        this.walkedCallerActsForTheRun = false;
         int size = live.size;
         this.liveSize = size;
         if (!kept && helpers.length == 0) {
@@ -287,6 +302,7 @@ final class CallStack {
         boolean closing = false;
         int callerSeen = 0; // 0: not yet, 1: the caller is a pool's own code, 2: anything else
         boolean complete = true;
+        boolean callerActsForTheRun = false;
         int read = 0;
         for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext(); ) {
             if (kept.size() == limit) {
@@ -303,12 +319,14 @@ final class CallStack {
             if (!closing && (kind & CONNECTION) != 0 && kept.size() <= CLOSING_REACH && f.getMethodName().equals("close")) {
                 closing = true;
             }
-            if (!isTransparent(f, kind, helpers)) kept.add(f);
+            if (isTransparent(f, kind, helpers)) continue;
+            if (kept.isEmpty()) callerActsForTheRun = (kind & RUN_OWNER) != 0;
+            kept.add(f);
         }
         // Only a begin's and an event's first walk tell the next one of their kind what to expect.
         if (limit == BEGIN_WALK) beginFramesRead = read; else if (limit == EVENT_WALK) eventFramesRead = read;
         return new CallStack(helpers, kept.toArray(new StackWalker.StackFrame[0]), kept.size(), complete,
-                closing || callerSeen == 1);
+                closing || callerSeen == 1, callerActsForTheRun);
     }
 
     /** Classes whose frames pass a call along (the JDK's, txguard's, pools' and spies'). */
@@ -344,6 +362,12 @@ final class CallStack {
             complete = deeper.complete;
         }
         return position < count;
+    }
+
+    /** The caller begins and ends transactions on behalf of a whole run, not of itself ({@link #RUN_OWNER_PREFIXES}). */
+    boolean callerActsForTheRun() {
+        if (live == null) return walkedCallerActsForTheRun;
+        return count > 0 && startsWithAny(className(0), RUN_OWNER_PREFIXES); // asked at a begin only
     }
 
     /** There is an application frame: the caller. */

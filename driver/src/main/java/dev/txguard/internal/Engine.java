@@ -7,8 +7,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The transaction semantics of one physical connection; the JDBC wrappers only translate calls
@@ -38,9 +37,6 @@ final class Engine {
      */
     static volatile boolean trackOpenTransactions;
     private static final ThreadLocal<List<Engine>> OPEN_ON_THREAD = ThreadLocal.withInitial(() -> new ArrayList<>(2));
-
-    /** Reports already made, by database kind and call site: each is logged once per JVM. */
-    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
     static final int API = 0;
     static final int SQL = 1;
@@ -76,7 +72,7 @@ final class Engine {
         Scope(int kind, CallStack beginStack) {
             this.kind = kind;
             this.beginStack = beginStack;
-            this.ownerIndex = beginStack != null && beginStack.hasCaller() ? 0 : ANYONE;
+            this.ownerIndex = beginStack != null && beginStack.hasCaller() && !beginStack.callerActsForTheRun() ? 0 : ANYONE;
         }
 
         String beganAt() {
@@ -256,8 +252,9 @@ final class Engine {
             plainBegin(kind, sql);
         } else {
             if (sqlKind == Sql.BEGIN_WITH_MODES) {
-                report(here, "nested begin with characteristics", "transaction characteristics in '" + sql
-                        + "' are ignored: a nested scope is a savepoint inside the transaction begun at " + scopes[0].beganAt());
+                report(here, "nested begin with characteristics", "transaction characteristics in "
+                        + Sql.leadingWords(sql, dialect) + " are ignored: a nested scope is a savepoint inside the"
+                        + " transaction begun at " + scopes[0].beganAt());
             }
             if (handedOut) setSavepoints();
         }
@@ -347,9 +344,11 @@ final class Engine {
             rollbackToSavepoint(s);
         }
         if (stray) {
-            s.rollbackOnlyReason = "a rollback came from " + here.describe(0) + ", which did not begin it";
-            LOG.log(Level.WARNING, () -> "txguard: stray rollback at " + here.describe(0)
-                    + " rolled back the scope begun at " + s.beganAt() + "; it is rollback-only until its owner ends it");
+            String rolledBackAt = here.describe(0);
+            s.rollbackOnlyReason = "a rollback came from " + rolledBackAt + ", which did not begin it";
+            warnOnce("stray rollback at " + rolledBackAt + " of the scope begun at " + s.beganAt(), () -> "txguard: stray"
+                    + " rollback at " + rolledBackAt + " rolled back the scope begun at " + s.beganAt()
+                    + "; it is rollback-only until its owner ends it");
             return;
         }
         s.rollbackOnlyReason = null;
@@ -452,14 +451,24 @@ final class Engine {
 
     /**
      * The application never asked for this savepoint, so an error about it alone would not say why it was set.
-     * The cause's SQLState and vendor code are kept, for the code that acts on them; a lost connection's error
-     * goes back as it is.
+     * The cause's SQLState and vendor code are kept, for the code that acts on them, and the cause itself is
+     * chained, not quoted (see {@link #failure}); a lost connection's error goes back as it is.
      */
     private static SQLException savepointRefused(Scope scope, SQLException e) {
         if (isConnectionLost(e)) return e;
         return new SQLException("txguard: could not set the savepoint of the nested scope begun at " + scope.beganAt()
-                + " (a nested scope needs one before it does any work, to be able to roll back alone): " + e.getMessage(),
+                + " (a nested scope needs one before it does any work, to be able to roll back alone): the database"
+                + " refused it with " + failure(e) + "; its own message is this exception's cause",
                 e.getSQLState(), e.getErrorCode(), e);
+    }
+
+    /**
+     * A database's or driver's error as txguard's words name it: its SQLState and vendor code, never its message,
+     * which may carry a statement's bound values or literals (pgjdbc's batch entries, a duplicate key's value).
+     * The error itself stays chained as a cause, for the application to log as it decides.
+     */
+    static String failure(SQLException e) {
+        return (e.getSQLState() == null ? "no SQLState" : "SQLState " + e.getSQLState()) + ", vendor code " + e.getErrorCode();
     }
 
     void statementSucceeded() {
@@ -511,8 +520,9 @@ final class Engine {
         while (depth > 0) pop();
         transactionEnded();
         savepointStatement = null;
-        LOG.log(Level.WARNING, () -> "txguard: the connection was lost (SQLState " + cause.getSQLState() + ") with "
-                + open + " open scope(s); the database rolled back the transaction begun at " + beganAt);
+        warnOnce("connection lost in the transaction begun at " + beganAt, () -> "txguard: the connection was lost ("
+                + failure(cause) + ") with " + open + " open scope(s); the database rolled back the transaction begun at "
+                + beganAt);
     }
 
     /**
@@ -544,22 +554,22 @@ final class Engine {
                 setAutoCommit(kind == Sql.AUTOCOMMIT_ON);
                 return true;
             case Sql.IMPLICIT_COMMIT:
-                if (dialect.implicitCommitDdl) refuseImplicitCommitInNestedScope("'" + abbreviate(sql) + "'");
+                if (dialect.implicitCommitDdl) refuseImplicitCommitInNestedScope(Sql.leadingWords(sql, dialect));
                 return false;
             case Sql.ISOLATION_CHANGE:
-                if (dialect.isolationChangeCommits) refuseImplicitCommitInNestedScope("'" + abbreviate(sql) + "'");
+                if (dialect.isolationChangeCommits) refuseImplicitCommitInNestedScope(Sql.leadingWords(sql, dialect));
                 return false;
             case Sql.UNSUPPORTED_CONTROL:
                 if (depth > 0) {
-                    refuseOrReport("untranslatable control", Errors.state("'" + abbreviate(sql) + "' cannot be"
+                    refuseOrReport("untranslatable control", Errors.state(Sql.leadingWords(sql, dialect) + " cannot be"
                             + " translated inside the transaction begun at " + scopes[0].beganAt()
                             + "; use commit(), rollback() or setAutoCommit() instead"));
                 }
                 return false;
             case Sql.MULTI_WITH_CONTROL:
                 refuseOrReport("multi-statement control", Errors.state("a string of several statements that includes"
-                        + " transaction control would bypass the guard: '" + abbreviate(sql)
-                        + "'. Send the transaction-control statement on its own."));
+                        + " transaction control would bypass the guard: " + Sql.leadingWords(sql, dialect)
+                        + ". Send the transaction-control statement on its own."));
                 return false;
             default:
                 return false;
@@ -586,7 +596,7 @@ final class Engine {
     void refuseControl(int kind, String sql, String where) throws SQLException {
         if (Sql.controlsTransaction(kind)) {
             refuseOrReport("control in " + where, Errors.state(Sql.describe(kind) + " cannot run through " + where
-                    + ": '" + abbreviate(sql) + "'. Use commit(), rollback() or setAutoCommit() instead."));
+                    + ": " + Sql.leadingWords(sql, dialect) + ". Use commit(), rollback() or setAutoCommit() instead."));
         } else {
             control(kind, sql);
         }
@@ -718,8 +728,9 @@ final class Engine {
         if (pending) {
             String beganAt = scopes[0].beganAt();
             int open = depth;
-            LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + open + " open scope(s) and"
-                    + " uncommitted work; the transaction begun at " + beganAt + " is rolled back");
+            warnOnce("connection " + how + " with work open in the transaction begun at " + beganAt, () -> "txguard:"
+                    + " connection " + how + " with " + open + " open scope(s) and uncommitted work; the transaction"
+                    + " begun at " + beganAt + " is rolled back");
         }
         if (!realAutoCommit) realRollback();
         while (depth > 0) pop();
@@ -744,9 +755,10 @@ final class Engine {
             String firstBeganAt = scopes[1].beganAt();
             String rolledBack = undone == null ? "" : "the work of the scope begun at " + undone.beganAt()
                     + " is rolled back to its savepoint; ";
-            LOG.log(Level.WARNING, () -> "txguard: connection " + how + " with " + open + " open scope(s), the first begun at "
-                    + firstBeganAt + ", in a transaction that came with the connection (a transaction manager's or a"
-                    + " pool's); " + rolledBack + "the rest is left to that transaction's owner");
+            warnOnce("connection " + how + " with scopes open in its giver's transaction, the first begun at "
+                    + firstBeganAt, () -> "txguard: connection " + how + " with " + open + " open scope(s), the first"
+                    + " begun at " + firstBeganAt + ", in a transaction that came with the connection (a transaction"
+                    + " manager's or a pool's); " + rolledBack + "the rest is left to that transaction's owner");
         }
         if (undone != null && !observe) rollbackToSavepoint(undone);
         while (depth > 0) pop();
@@ -782,8 +794,9 @@ final class Engine {
             // leaving Django's atomic block, that undoes the scope (on PostgreSQL nothing else could).
             boolean leftByAnError = merged.lastStatementFailed && merged.savepoint != null;
             if (leftByAnError) {
-                LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + merged.beganAt() + " was left by an"
-                        + " error; its work is rolled back to its savepoint and the enclosing scope carries on");
+                warnOnce("scope left by an error, begun at " + merged.beganAt(), () -> "txguard: the scope begun at "
+                        + merged.beganAt() + " was left by an error; its work is rolled back to its savepoint and the"
+                        + " enclosing scope carries on");
             }
             release(merged, leftByAnError || merged.rollbackOnlyReason != null);
             pop();
@@ -848,8 +861,9 @@ final class Engine {
                 // back: the only way to make the connection usable is to undo the scope, as Django does.
                 sendSavepoint(s, sql, ROLLBACK_TO);
                 sendSavepoint(s, sql, RELEASE);
-                LOG.log(Level.WARNING, () -> "txguard: the scope begun at " + s.beganAt() + " ended after a failed"
-                        + " statement left the transaction aborted; rolled back to its savepoint");
+                warnOnce("scope ended in an aborted transaction, begun at " + s.beganAt(), () -> "txguard: the scope"
+                        + " begun at " + s.beganAt() + " ended after a failed statement left the transaction aborted;"
+                        + " rolled back to its savepoint");
                 return;
             }
             throw e;
@@ -875,9 +889,13 @@ final class Engine {
                 + " is now rollback-only; end them and retry the unit of work.", cause);
     }
 
+    /**
+     * The database ended the whole transaction on its own. With no nested scope open this is plain JDBC, which the
+     * application learns from the database's own error: nothing is logged. With nested scopes open it is said once
+     * per call site (see SaidOnce), as serialization failures can come by the thousand.
+     */
     private void databaseRolledBack(SQLException cause) {
-        String reason = "the database ended the whole transaction (SQLState " + cause.getSQLState() + ": "
-                + cause.getMessage() + ")";
+        String reason = "the database ended the whole transaction (" + failure(cause) + ")";
         transactionEnded();
         try {
             realRollback();
@@ -888,7 +906,13 @@ final class Engine {
             scopes[i].savepoint = null;
             scopes[i].rollbackOnlyReason = reason;
         }
-        LOG.log(Level.WARNING, () -> "txguard: " + reason + "; all " + depth + " open scopes are rollback-only");
+        if (depth > 1) {
+            int open = depth;
+            String failedAt = CallStack.capture(config).describe(0);
+            warnOnce("database ended the transaction at " + failedAt, () -> "txguard: " + reason + " at " + failedAt
+                    + ", with " + (open - 1) + " nested scope(s) open; all " + open + " open scopes are rollback-only"
+                    + " until their owners end them");
+        }
     }
 
     private static final int NAME = 0;
@@ -970,8 +994,8 @@ final class Engine {
         } else if (config.durability == Config.Durability.FAIL) {
             throw Errors.durable(message);
         } else {
-            // warn: this time the durable block really runs as a savepoint, so every occurrence is logged
-            LOG.log(Level.WARNING, "txguard: " + message + " Carrying on as a savepoint (txguard.durability=warn).");
+            warnOnce("durable method " + method + " nested at " + here.describe(0) + " in " + enclosing,
+                    () -> "txguard: " + message + " Carrying on as a savepoint (txguard.durability=warn).");
         }
     }
 
@@ -1080,17 +1104,15 @@ final class Engine {
         report(CallStack.capture(config), what, error.getMessage());
     }
 
-    /** Logs once per database kind, call site and kind of event. */
+    /** Observe mode's finding: logged once per database kind, call site and kind of event. */
     private void report(CallStack here, String what, String message) {
-        String site = what + " at " + here.describe(0);
-        if (REPORTED.add(dialect + ": " + site)) {
-            LOG.log(Level.WARNING, () -> "txguard " + what + " at " + here.describe(0) + ": " + message);
-        }
+        String site = here.describe(0);
+        warnOnce(what + " at " + site, () -> "txguard " + what + " at " + site + ": " + message);
     }
 
-    private static String abbreviate(String sql) {
-        String oneLine = sql.replaceAll("\\s+", " ").trim();
-        return oneLine.length() <= 80 ? oneLine : oneLine.substring(0, 77) + "...";
+    /** A warning about an event that can repeat: said once per database kind and key (see SaidOnce). */
+    private void warnOnce(String key, Supplier<String> message) {
+        SaidOnce.warn(dialect + ": " + key, message);
     }
 
     private Scope push(Scope s) {
@@ -1108,14 +1130,16 @@ final class Engine {
      * A begin nests in a transaction another thread began. A transaction may go on on another thread, but
      * mostly this is a pool handing on a connection whose last borrower left scopes open, without resetting it
      * as it took it back, through a handle whose return txguard cannot see: then this begin nests in what was
-     * left open, and its commit is not real. Said once for each thread the transaction moves to.
+     * left open, and its commit is not real. Said once per pair of begin sites (see SaidOnce).
      */
     private void nestedOnAnotherThread(CallStack here) {
         Thread previous = beganOn;
         Thread now = Thread.currentThread();
         beganOn = now;
         String beganAt = scopes[0].beganAt();
-        LOG.log(Level.WARNING, () -> "txguard: a begin at " + here.describe(0) + " on thread " + now.getName()
+        String begins = here.describe(0);
+        warnOnce("begin at " + begins + " nested in the transaction of another thread begun at " + beganAt,
+                () -> "txguard: a begin at " + begins + " on thread " + now.getName()
                 + " nests in the transaction begun at " + beganAt + " on thread " + previous.getName() + ". If a pool"
                 + " handed the connection on, the last borrower left that transaction open and the pool did not reset"
                 + " the connection as it took it back: this scope's commit will not commit. Have the pool reset"
@@ -1155,6 +1179,7 @@ final class Engine {
                 + scopes[0].beganAt() + " still open: its work is not committed. A durable block must commit (or"
                 + " roll back) and end its transaction before it returns.";
         if (config.durability == Config.Durability.FAIL && !observe && !throwing) throw Errors.durable(message);
-        LOG.log(Level.WARNING, "txguard: " + message);
+        warnOnce("durable method " + here.method(0) + " returned with the transaction begun at " + scopes[0].beganAt()
+                + " open", () -> "txguard: " + message);
     }
 }

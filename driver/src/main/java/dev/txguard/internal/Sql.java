@@ -325,6 +325,26 @@ final class Sql {
         return end == sql.length() || !isIdentifierPart(sql.charAt(end));
     }
 
+    /**
+     * How txguard's messages quote a statement: its first words (keywords and names, up to six), stopping at the
+     * first thing that is not a word (a literal, a number, a parameter, a parenthesis), so that no value the
+     * statement carries is repeated: {@code 'CREATE TABLE orders …'}, never a row's values.
+     */
+    static String leadingWords(String sql, Dialect dialect) {
+        int n = sql.length();
+        int p = skipSpaceAndComments(sql, 0, dialect);
+        StringBuilder words = new StringBuilder();
+        for (int count = 0; count < 6 && p < n && Character.isLetter(sql.charAt(p)); count++) {
+            int end = p;
+            while (end < n && (isIdentifierPart(sql.charAt(end)) || sql.charAt(end) == '.')) end++;
+            if (words.length() > 0) words.append(' ');
+            words.append(sql, p, end);
+            p = skipSpaceAndComments(sql, end, dialect);
+        }
+        boolean more = p < n && !sql.substring(p).trim().equals(";");
+        return "'" + words + (more ? (words.length() > 0 ? " …'" : "…'") : "'");
+    }
+
     private static boolean isIdentifierPart(char c) {
         return Character.isLetterOrDigit(c) || c == '_' || c == '$';
     }

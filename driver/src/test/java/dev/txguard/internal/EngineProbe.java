@@ -19,6 +19,16 @@ public final class EngineProbe {
         return engine::openScopes;
     }
 
+    /** Every warning said once per call site (SaidOnce) is said again at its next occurrence. */
+    public static void forgetWhatWasSaidOnce() {
+        SaidOnce.forget();
+    }
+
+    /** Each warning said once per call site so far, by its key, with how often its event occurred. */
+    public static java.util.Map<String, Long> saidOnceCounts() {
+        return SaidOnce.counts();
+    }
+
     /** The jdbc:txguard: driver warns again about the next pool that remembers autocommit (see RememberedAutoCommit). */
     public static void forgetTheRememberedAutoCommitWarning() {
         RememberedAutoCommit.forget();

@@ -154,4 +154,24 @@ class SqlTest {
         String text = sql.replace("\\n", "\n").replace("''", "");
         assertEquals(kind(expected), Sql.classify(text, dialect(dialect)), sql);
     }
+
+    /** How messages quote a statement: its leading words only, never a literal, a number or a parameter. */
+    @ParameterizedTest(name = "[{0}] {1} -> {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
+        "h2|COMMIT|'COMMIT'",
+        "h2|  commit ;  |'commit'",
+        "pg|BEGIN ISOLATION LEVEL SERIALIZABLE|'BEGIN ISOLATION LEVEL SERIALIZABLE'",
+        "pg|/* app */ CREATE TABLE orders (id int)|'CREATE TABLE orders …'",
+        "pg|ALTER USER bob PASSWORD 'card-4111'|'ALTER USER bob PASSWORD …'",
+        "my|INSERT INTO t VALUES ('card-4111'); COMMIT|'INSERT INTO t VALUES …'",
+        "my|UPDATE t SET a = 1; COMMIT|'UPDATE t SET a …'",
+        "my|SET autocommit = 4111|'SET autocommit …'",
+        "my|DELETE FROM public.accounts WHERE owner = 'x'|'DELETE FROM public.accounts WHERE owner …'",
+        "pg|SELECT 4111; COMMIT|'SELECT …'",
+        "pg|'card-4111'; COMMIT|'…'",
+        "h2|START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE|'START TRANSACTION ISOLATION LEVEL READ COMMITTED …'",
+    })
+    void quotesOnlyLeadingWords(String dialect, String sql, String expected) {
+        assertEquals(expected, Sql.leadingWords(sql, dialect(dialect)), sql);
+    }
 }

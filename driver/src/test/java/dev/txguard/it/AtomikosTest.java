@@ -213,8 +213,9 @@ class AtomikosTest {
 
     /**
      * Derby's savepoints go through JDBC's Savepoint API (docs/semantics.md), which Atomikos refuses inside a global
-     * transaction, so there a nested DAO cannot run: the error names the nested scope whose savepoint it is, and
-     * nothing of the DAO reaches the global transaction, which commits the rest. Without txguard the DAO's insert
+     * transaction, so there a nested DAO cannot run: the error names the nested scope whose savepoint it is, with
+     * Atomikos's refusal as its cause, and nothing of the DAO reaches the global transaction, which commits the rest.
+     * Without txguard the DAO's insert
      * runs, Atomikos refuses its commit and its rollback, and the global transaction commits the row of a DAO that
      * failed.
      */
@@ -229,7 +230,8 @@ class AtomikosTest {
                 if (pool.txguardOver) {
                     assertTrue(refused.getMessage().startsWith("txguard: could not set the savepoint of the nested scope"
                             + " begun at dev.txguard.it.Legacy$Dao.saveClassic"), refused.getMessage());
-                    assertTrue(refused.getMessage().contains("setSavepoint"), "Atomikos's own words follow: " + refused.getMessage());
+                    assertTrue(refused.getMessage().endsWith("its own message is this exception's cause"), refused.getMessage());
+                    assertTrue(refused.getCause().getMessage().contains("setSavepoint"), "Atomikos's own words: " + refused.getCause());
                 } else {
                     assertTrue(refused.getMessage().contains("global transaction"), refused.getMessage());
                 }

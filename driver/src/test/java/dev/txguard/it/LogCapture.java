@@ -11,8 +11,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
 
     private static final Logger TXGUARD = Logger.getLogger("dev.txguard");
     public final List<String> messages = new CopyOnWriteArrayList<>();
+    public final List<LogRecord> records = new CopyOnWriteArrayList<>();
 
+    /** Warnings txguard says once per call site are said again from here on, for the capture to see them. */
     public static LogCapture start() {
+        dev.txguard.internal.EngineProbe.forgetWhatWasSaidOnce();
         LogCapture capture = new LogCapture();
         TXGUARD.addHandler(capture);
         return capture;
@@ -29,6 +32,7 @@ public final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void publish(LogRecord record) {
         messages.add(record.getMessage());
+        records.add(record);
     }
 
     @Override
