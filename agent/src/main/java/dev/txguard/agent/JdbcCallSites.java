@@ -75,7 +75,8 @@ final class JdbcCallSites {
     }
 
     private static JdbcCallSites read(ClassLoader loader, String typeName) {
-        byte[] bytes;
+        byte[] bytes = LoadingClassFile.of(loader, typeName); // the class being loaded: as the JVM handed it over
+        if (bytes != null) return of(bytes);
         try {
             ClassFileLocator.Resolution resolution = ClassFileLocator.ForClassLoader.of(loader).locate(typeName);
             if (!resolution.isResolved()) return NONE; // defined at run time, without a class file

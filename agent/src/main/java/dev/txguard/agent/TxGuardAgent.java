@@ -10,8 +10,6 @@ import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isNative;
 import static net.bytebuddy.matcher.ElementMatchers.isStatic;
-import static net.bytebuddy.matcher.ElementMatchers.isSubTypeOf;
-import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.not;
@@ -72,14 +70,18 @@ public final class TxGuardAgent {
         // a builder that disables class format changes never uses it; on JDK 24 and later that first use of Unsafe
         // prints four warning lines at every start. (The property is relocated with Byte Buddy: it is txguard's own.)
         if (System.getProperty(Nexus.PROPERTY) == null) System.setProperty(Nexus.PROPERTY, "true");
+        // Before Byte Buddy's transformers, so that matching reads the class being loaded from what the JVM hands over.
+        instrumentation.addTransformer(LoadingClassFile.keeper(), true);
+        SharedTypeCache typeCache = new SharedTypeCache();
         // First, so that the loaders of the classes instrumented below can resolve what their advice calls.
         new AgentBuilder.Default(new ByteBuddy())
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // most loaders exist before the agent
                 .with(JDK_TYPES_FROM_ANY_LOADER)
-                .with(new LoudListener("if it is a class loader, the agent leaves the classes it loads alone"))
-                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn()).or(isSynthetic()))
-                .type(isSubTypeOf(ClassLoader.class))
+                .with(typeCache)
+                .with(new QuietListener())
+                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn())).or(SuperTypes.synthetic())
+                .type(SuperTypes.concrete(SuperTypes.CLASS_LOADER))
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         .include(TxGuardAgent.class.getClassLoader())
                         .advice(named("loadClass").and(takesArguments(String.class).or(takesArguments(String.class, boolean.class)))
@@ -91,28 +93,30 @@ public final class TxGuardAgent {
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
                 .with(JDK_TYPES_FROM_ANY_LOADER)
+                .with(typeCache)
                 .with(new GuardingListener())
                 .ignore(notApplicationCode())
                 .or(any(), isBootstrapClassLoader())
-                .type(SeesTxguard.only(concrete("java.sql.Driver")))
+                .or(SuperTypes.synthetic())
+                .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.DRIVER)))
                 .transform(advice(DRIVER_CONNECT))
                 .transform(inPlace(DRIVER_CONNECT))
                 .transform(GUARD_BRIDGES)
-                .type(SeesTxguard.only(concrete("javax.sql.DataSource")))
+                .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.DATA_SOURCE)))
                 .transform(advice(named("getConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))))
                 .transform(inPlace(named("getConnection").and(takesArguments(0))))
                 .transform(GUARD_BRIDGES)
-                .type(SeesTxguard.only(concrete("javax.sql.XADataSource")))
+                .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.XA_DATA_SOURCE)))
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         .include(TxGuardAgent.class.getClassLoader())
                         .advice(named("getXAConnection").and(takesArguments(0).or(takesArguments(String.class, String.class)))
                                         .and(not(isAbstract())),
                                 XaConnectionAdvice.class.getName()))
-                .type(SeesTxguard.only(concrete("javax.sql.PooledConnection")))
+                .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.POOLED_CONNECTION)))
                 .transform(advice(named("getConnection").and(takesArguments(0))))
                 .transform(inPlace(named("getConnection").and(takesArguments(0))))
                 .transform(GUARD_BRIDGES)
-                .type(SeesTxguard.only(concrete(Connection.class.getName())))
+                .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.CONNECTION)))
                 .transform(unwrappedCalls())
                 .type(named(HIKARI_PROXY_CONNECTION)
                         .and(declaresField(named("delegate"))).and(declaresField(named("isAutoCommit"))))
@@ -134,18 +138,11 @@ public final class TxGuardAgent {
         if (atStartup && Guard.wantsActivations()) {
             Activations.enable();
             builder = builder
-                    .type(SeesTxguard.only(new CallSites(false, not(isInterface())
-                            .and(type -> !Guard.isPassThroughClass(type.getName()))
-                            .and(not(hasSuperType(named("java.lang.reflect.InvocationHandler"))))
-                            // a driver's connection methods pass calls along, and route unwrapped ones to the guard
-                            .and(not(hasSuperType(named(Connection.class.getName()))
-                                    .and(type -> !Guard.isApplicationClass(type.getName())))))))
+                    .type(SeesTxguard.only(new CallSites(false)))
                     .transform(new CallSiteAdvice(ACTIVATION, false))
-                    .type(SeesTxguard.only(new CallSites(true, not(isInterface())
-                            .and(type -> Guard.isPoolClass(type.getName()))
-                            .and(not(hasSuperType(named(Connection.class.getName())))))))
+                    .type(SeesTxguard.only(new CallSites(true)))
                     .transform(new CallSiteAdvice(POOL_METHOD, true))
-                    .type(SeesTxguard.only(concrete(Connection.class.getName())))
+                    .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.CONNECTION)))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
                             .include(TxGuardAgent.class.getClassLoader())
                             .advice(named("close").and(takesArguments(0)).and(not(isAbstract())),
@@ -154,7 +151,7 @@ public final class TxGuardAgent {
         if (Guard.hasDurableMethods()) {
             Guard.checkDurableReturns();
             builder = builder
-                    .type(SeesTxguard.only(type -> !type.isInterface() && Guard.mayDeclareDurableMethods(type.getName())))
+                    .type(SeesTxguard.only(type -> Guard.mayDeclareDurableMethods(type.getName()) && !type.isInterface()))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
                             .include(TxGuardAgent.class.getClassLoader())
                             .advice(isMethod().and(not(isAbstract())).and(method -> Guard.isDurableMethod(
@@ -169,10 +166,18 @@ public final class TxGuardAgent {
     /**
      * Byte Buddy reads the class files of an instrumented class's super types through that class's loader. A module
      * system's loader may load the JDK's classes without serving their class files (java.sql's, from the platform
-     * loader), and the JDBC interfaces must resolve wherever a driver lives.
+     * loader), and the JDBC interfaces must resolve wherever a driver lives. Last, a type with no class file anywhere
+     * that its loader loads is read from the loaded type (LoadedTypeOutlines).
      */
+    /** Where SuperTypes finds a type's class file: as Byte Buddy does, less the outlines (it reads loaded types itself). */
+    static ClassFileLocator classFiles(ClassLoader loader) {
+        return new ClassFileLocator.Compound(ClassFileLocator.ForClassLoader.of(loader),
+                ClassFileLocator.ForClassLoader.ofPlatformLoader());
+    }
+
     private static final AgentBuilder.LocationStrategy JDK_TYPES_FROM_ANY_LOADER =
-            AgentBuilder.LocationStrategy.ForClassLoader.STRONG.withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader());
+            new AgentBuilder.LocationStrategy.Compound(AgentBuilder.LocationStrategy.ForClassLoader.STRONG
+                    .withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader()), LoadedTypeOutlines.STRATEGY);
 
     /** The class of HikariCP's handles that remembers autocommit (see HikariAutoCommitAdvice). */
     private static final String HIKARI_PROXY_CONNECTION = "com.zaxxer.hikari.pool.ProxyConnection";
@@ -188,20 +193,31 @@ public final class TxGuardAgent {
     /**
      * Classes with methods to instrument, found in their bytecode: those that call JDBC, and the application's
      * (for activations) that call something that may run application code. Others are not rewritten at all.
+     * With {@code poolCode}, a pool's own code (not its connection proxies); without, any other class but the
+     * pass-through ones, InvocationHandlers, and a driver's connection classes (their methods pass calls along, and
+     * route unwrapped ones to the guard).
      */
     private static final class CallSites implements AgentBuilder.RawMatcher {
         private final boolean poolCode;
-        private final ElementMatcher<? super TypeDescription> kind;
 
-        CallSites(boolean poolCode, ElementMatcher<? super TypeDescription> kind) {
+        CallSites(boolean poolCode) {
             this.poolCode = poolCode;
-            this.kind = kind;
+        }
+
+        private boolean isOfItsKind(TypeDescription type, ClassLoader loader) {
+            String name = type.getName();
+            if (SuperTypes.isInterface(type, loader)) return false;
+            if (poolCode) return Guard.isPoolClass(name) && (SuperTypes.of(type, loader) & SuperTypes.CONNECTION) == 0;
+            if (Guard.isPassThroughClass(name)) return false;
+            int kinds = SuperTypes.of(type, loader);
+            return (kinds & SuperTypes.INVOCATION_HANDLER) == 0
+                    && ((kinds & SuperTypes.CONNECTION) == 0 || Guard.isApplicationClass(name));
         }
 
         @Override
         public boolean matches(TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
                                ProtectionDomain protectionDomain) {
-            if (loader == null || !kind.matches(type)) return false;
+            if (loader == null || !isOfItsKind(type, loader)) return false;
             JdbcCallSites sites = JdbcCallSites.of(loader, type.getName());
             return !sites.callingJdbc.isEmpty()
                     || !poolCode && !sites.mayRunApplicationCode.isEmpty() && Guard.isApplicationClass(type.getName());
@@ -259,10 +275,6 @@ public final class TxGuardAgent {
         return named(name).and(takesArguments(parameters)).and(not(isAbstract())).and(not(isNative()));
     }
 
-    private static ElementMatcher.Junction<TypeDescription> concrete(String jdbcInterface) {
-        return hasSuperType(named(jdbcInterface)).and(not(isInterface()));
-    }
-
     private static AgentBuilder.Transformer advice(
             ElementMatcher.Junction<net.bytebuddy.description.method.MethodDescription> method) {
         return new AgentBuilder.Transformer.ForAdvice()
@@ -285,11 +297,11 @@ public final class TxGuardAgent {
                         GuardConnectionAdvice.InPlace.class.getName());
     }
 
-    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented. */
+    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented; nor are synthetic classes. */
     private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
         return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
                 .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))
-                .or(txguardsOwn()).or(isSynthetic());
+                .or(txguardsOwn());
     }
 
     private static ElementMatcher.Junction<TypeDescription> txguardsOwn() {
@@ -297,27 +309,31 @@ public final class TxGuardAgent {
                 .or(nameStartsWith(LoadClassAdvice.PUBLIC_API));
     }
 
-    /** Instrumentation failures are never swallowed: a class left as it was must be seen, with what that means. */
-    private static class LoudListener extends AgentBuilder.Listener.Adapter {
-        private final String consequence;
-
-        LoudListener(String consequence) {
-            this.consequence = consequence;
-        }
-
+    /**
+     * A class the agent could not inspect or instrument for its class loaders: it matters only if it is a class loader
+     * that loads JDBC code and cannot see txguard's classes, and that is said where it matters, by SeesTxguard, at the
+     * first JDBC class of that loader. So here it is said at DEBUG only.
+     */
+    private static final class QuietListener extends AgentBuilder.Listener.Adapter {
         @Override
         public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
-            String message = "txguard agent: could not instrument " + typeName + "; " + consequence;
-            System.err.println(message + ": " + error);
-            error.printStackTrace();
-            LOG.log(Level.ERROR, message, error);
+            LOG.log(Level.DEBUG, () -> "txguard agent: could not inspect " + typeName + " as a possible class loader ("
+                    + error + "); if it is one, the classes it loads see txguard's only as its parents do");
         }
     }
 
-    /** Also tells the guard which classes it instruments: a pool that must be guarded above, not beneath (Guard.instrumented). */
-    private static final class GuardingListener extends LoudListener {
-        GuardingListener() {
-            super("connections it hands out are NOT guarded");
+    /**
+     * A JDBC class the agent could not instrument is left as it was, and that must be seen: one WARNING line naming it
+     * and what is not guarded, with the failure in a few words (its stack trace at DEBUG only, for whoever reports it).
+     * Also tells the guard which classes it instruments: a pool that must be guarded above, not beneath
+     * (Guard.instrumented).
+     */
+    private static final class GuardingListener extends AgentBuilder.Listener.Adapter {
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+            LOG.log(Level.WARNING, () -> "txguard agent: could not instrument " + typeName + " (" + error + "); if it"
+                    + " opens, hands out or calls JDBC connections, what it does with them is NOT guarded");
+            LOG.log(Level.DEBUG, () -> "txguard agent: why " + typeName + " could not be instrumented", error);
         }
 
         @Override

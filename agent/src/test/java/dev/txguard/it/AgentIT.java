@@ -180,6 +180,35 @@ class AgentIT {
         assertTrue(withStackWalks.contains("committed: []"), withStackWalks);
     }
 
+    /**
+     * Mockito's inline mock maker, the default from Mockito 5, injects a class into the bootstrap loader with no class
+     * file and extends it; the agent used to log two errors with long stack traces for it in any suite that mocks.
+     * It now reads that class from the loaded type, says nothing, and mocks (of a JDBC connection too) and real
+     * connections work as they do without it.
+     */
+    @Test
+    void mockitosInlineMocks_theAgentSaysNothing_andStillGuards() throws Exception {
+        String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> {
+                    String name = Path.of(entry).getFileName().toString();
+                    return name.startsWith("mockito-core-") || name.startsWith("byte-buddy-") || name.startsWith("objenesis-")
+                            || name.startsWith("h2-") || entry.replace('\\', '/').endsWith("/agent/target/test-classes");
+                })
+                .collect(Collectors.joining(File.pathSeparator));
+        for (String arguments : new String[] {"", "=application=dev.txguard.it.*"}) {
+            String output = runMain(List.of("-javaagent:" + AGENT + arguments), classpath, MockitoApp.class.getName());
+            assertTrue(output.contains("mocked: mocked mocked"), output);
+            assertTrue(output.contains("mocked connection: verified"), output);
+            assertTrue(output.contains("connection: dev.txguard.internal.TxConnection"), output);
+            assertTrue(output.contains("txguard agent installed"), "the agent's own log reaches this output: " + output);
+            List<String> said = output.lines().filter(line -> !line.startsWith("connection: "))
+                    .filter(line -> line.contains("txguard") || line.contains("SEVERE")).collect(Collectors.toList());
+            assertEquals(List.of("INFO: txguard agent installed: every JDBC connection is guarded"),
+                    said.stream().filter(line -> !line.contains("TxGuardAgent install")).collect(Collectors.toList()),
+                    output);
+        }
+    }
+
     static Stream<Database> everyDatabase() {
         return Stream.of(Database.samplesDatabases());
     }
