@@ -64,19 +64,25 @@ final class JdbcCallSites {
      */
     private static final ThreadLocal<Object[]> LAST = new ThreadLocal<>();
 
-    static JdbcCallSites of(ClassLoader loader, String typeName) {
+    /**
+     * @param application whether the class is the application's: only then is {@link #mayRunApplicationCode} asked
+     *     for, and a class of anyone else's whose constant pool names no class a JDBC call goes to is not read
+     *     further.
+     */
+    static JdbcCallSites of(ClassLoader loader, String typeName, boolean application) {
         Object[] last = LAST.get();
-        if (last != null && ((java.lang.ref.Reference<?>) last[0]).get() == loader && last[1].equals(typeName)) {
+        if (last != null && ((java.lang.ref.Reference<?>) last[0]).get() == loader && last[1].equals(typeName)
+                && last[3].equals(application)) {
             return (JdbcCallSites) last[2];
         }
-        JdbcCallSites sites = read(loader, typeName);
-        LAST.set(new Object[] {new java.lang.ref.WeakReference<>(loader), typeName, sites});
+        JdbcCallSites sites = read(loader, typeName, application);
+        LAST.set(new Object[] {new java.lang.ref.WeakReference<>(loader), typeName, sites, application});
         return sites;
     }
 
-    private static JdbcCallSites read(ClassLoader loader, String typeName) {
+    private static JdbcCallSites read(ClassLoader loader, String typeName, boolean application) {
         byte[] bytes = LoadingClassFile.of(loader, typeName); // the class being loaded: as the JVM handed it over
-        if (bytes != null) return of(bytes);
+        if (bytes != null) return application || namesJdbcClasses(bytes) ? of(bytes) : NONE;
         try {
             ClassFileLocator.Resolution resolution = ClassFileLocator.ForClassLoader.of(loader).locate(typeName);
             if (!resolution.isResolved()) return NONE; // defined at run time, without a class file
@@ -84,8 +90,27 @@ final class JdbcCallSites {
         } catch (java.io.IOException unreadable) {
             return NONE;
         }
-        return of(bytes);
+        return application || namesJdbcClasses(bytes) ? of(bytes) : NONE;
     }
+
+    /**
+     * Whether the class's constant pool names a class a JDBC call goes to (java.sql's, or a driver's connection
+     * class): a method that calls JDBC names its target's class there, so without one no method of the class calls
+     * JDBC, and reading the constant pool is much cheaper than reading every method's code.
+     */
+    static boolean namesJdbcClasses(byte[] classFile) {
+        ClassReader reader = new ClassReader(classFile);
+        char[] buffer = new char[reader.getMaxStringLength()];
+        for (int i = 1; i < reader.getItemCount(); i++) {
+            int offset = reader.getItem(i);
+            if (offset == 0 || classFile[offset - 1] != CONSTANT_CLASS) continue;
+            String name = reader.readUTF8(offset, buffer);
+            if (name.startsWith("java/sql/") || isConnectionClass(name)) return true;
+        }
+        return false;
+    }
+
+    private static final int CONSTANT_CLASS = 7;
 
     static JdbcCallSites of(byte[] classFile) {
         JdbcCallSites found = new JdbcCallSites();

@@ -72,13 +72,11 @@ public final class TxGuardAgent {
         if (System.getProperty(Nexus.PROPERTY) == null) System.setProperty(Nexus.PROPERTY, "true");
         // Before Byte Buddy's transformers, so that matching reads the class being loaded from what the JVM hands over.
         instrumentation.addTransformer(LoadingClassFile.keeper(), true);
-        SharedTypeCache typeCache = new SharedTypeCache();
         // First, so that the loaders of the classes instrumented below can resolve what their advice calls.
         new AgentBuilder.Default(new ByteBuddy())
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // most loaders exist before the agent
                 .with(JDK_TYPES_FROM_ANY_LOADER)
-                .with(typeCache)
                 .with(new QuietListener())
                 .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn())).or(SuperTypes.synthetic())
                 .type(SuperTypes.concrete(SuperTypes.CLASS_LOADER))
@@ -93,7 +91,6 @@ public final class TxGuardAgent {
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
                 .with(JDK_TYPES_FROM_ANY_LOADER)
-                .with(typeCache)
                 .with(new GuardingListener())
                 .ignore(notApplicationCode())
                 .or(any(), isBootstrapClassLoader())
@@ -218,9 +215,9 @@ public final class TxGuardAgent {
         public boolean matches(TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
                                ProtectionDomain protectionDomain) {
             if (loader == null || !isOfItsKind(type, loader)) return false;
-            JdbcCallSites sites = JdbcCallSites.of(loader, type.getName());
-            return !sites.callingJdbc.isEmpty()
-                    || !poolCode && !sites.mayRunApplicationCode.isEmpty() && Guard.isApplicationClass(type.getName());
+            boolean application = !poolCode && Guard.isApplicationClass(type.getName());
+            JdbcCallSites sites = JdbcCallSites.of(loader, type.getName(), application);
+            return !sites.callingJdbc.isEmpty() || application && !sites.mayRunApplicationCode.isEmpty();
         }
     }
 
@@ -238,8 +235,8 @@ public final class TxGuardAgent {
         public DynamicType.Builder<?> transform(DynamicType.Builder<?> builder, TypeDescription type, ClassLoader loader,
                                                 JavaModule module, ProtectionDomain protectionDomain) {
             String typeName = type.getName(); // CallSites matched it: a loader, and a class file read
-            JdbcCallSites sites = JdbcCallSites.of(loader, typeName);
             boolean application = !poolCode && Guard.isApplicationClass(typeName);
+            JdbcCallSites sites = JdbcCallSites.of(loader, typeName, application);
             return builder.visit(advice.on(isMethod().and(not(isAbstract())).and(not(isNative()))
                     .and(method -> {
                         String key = method.getInternalName() + method.getDescriptor();

@@ -75,4 +75,30 @@ class JdbcCallSitesTest {
         assertEquals(Set.of("begins", "editsARow", "callsADao", "runsSomethingItWasGiven", "commitsOnTheDriversClass",
                 "switchesASession", "<init>"), names);
     }
+
+    /** A class that calls no JDBC, but runs code it is given and builds strings. */
+    @SuppressWarnings("unused")
+    static final class NoJdbc {
+        String describe(Runnable work, int id) {
+            work.run();
+            return "row " + id;
+        }
+    }
+
+    /**
+     * The constant-pool check that spares a class that is not the application's a reading of its code: it must find
+     * every class that calls JDBC (java.sql's interfaces, a driver's connection class), and may pass the others over.
+     */
+    @Test
+    void theConstantPoolCheck_findsEveryJdbcCaller_andPassesOverAClassThatCallsNone() throws IOException {
+        try (InputStream sample = Sample.class.getResourceAsStream("JdbcCallSitesTest$Sample.class");
+             InputStream noJdbc = NoJdbc.class.getResourceAsStream("JdbcCallSitesTest$NoJdbc.class");
+             InputStream session = EngineSession.class.getResourceAsStream("JdbcCallSitesTest$EngineSession.class")) {
+            assertEquals(true, JdbcCallSites.namesJdbcClasses(sample.readAllBytes()));
+            byte[] none = noJdbc.readAllBytes();
+            assertEquals(false, JdbcCallSites.namesJdbcClasses(none));
+            assertEquals(Set.of(), JdbcCallSites.of(none).callingJdbc, "what the check passes over calls no JDBC indeed");
+            assertEquals(false, JdbcCallSites.namesJdbcClasses(session.readAllBytes()));
+        }
+    }
 }
