@@ -19,20 +19,30 @@ import javax.sql.DataSource;
 final class Bank {
 
     static final int ACCOUNTS = 10_000;
+    /**
+     * With conflicts: transfers go between this many accounts only, under SERIALIZABLE, so that PostgreSQL ends a
+     * large share of them with a serialization failure (40001), as a contended OLTP workload does.
+     */
+    static final int HOT_ACCOUNTS = 16;
 
     private final DataSource pool;
     private final boolean handWrittenSavepoint;
+    private final int accounts;
     /** Keys of the lines and notices this process inserts: from its own base, so that processes sharing the tables never collide. */
     private final AtomicLong ids;
 
-    Bank(DataSource pool, String variant, long idBase) {
+    Bank(DataSource pool, String variant, long idBase, boolean conflicts) {
         this.pool = pool;
+        this.accounts = conflicts ? HOT_ACCOUNTS : ACCOUNTS;
         this.handWrittenSavepoint = variant.equals(Connections.RAW);
         this.ids = new AtomicLong(idBase);
     }
 
-    /** HikariCP with four connections to PostgreSQL, through txguard's URL prefix for that variant. */
-    static HikariDataSource pool(String variant) {
+    /**
+     * HikariCP with four connections to PostgreSQL, through txguard's URL prefix for that variant; with conflicts,
+     * at SERIALIZABLE.
+     */
+    static HikariDataSource pool(String variant, boolean conflicts) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl((variant.equals(Connections.TXGUARD) ? "jdbc:txguard:" : "jdbc:")
                 + Connections.rawUrl(Connections.POSTGRESQL));
@@ -42,6 +52,7 @@ final class Bank {
         // is this machine's noisiest part. Without it the client's CPU is a larger share of each transfer, so
         // what txguard adds shows more, not less.
         config.setConnectionInitSql("SET synchronous_commit TO off");
+        if (conflicts) config.setTransactionIsolation("TRANSACTION_SERIALIZABLE");
         return new HikariDataSource(config);
     }
 
@@ -60,9 +71,9 @@ final class Bank {
     }
 
     boolean transfer(SplittableRandom random) throws SQLException {
-        int from = 1 + random.nextInt(ACCOUNTS);
-        int to = 1 + random.nextInt(ACCOUNTS);
-        if (from == to) to = to % ACCOUNTS + 1;
+        int from = 1 + random.nextInt(accounts);
+        int to = 1 + random.nextInt(accounts);
+        if (from == to) to = to % accounts + 1;
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {

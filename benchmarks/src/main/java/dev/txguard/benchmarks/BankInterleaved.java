@@ -33,15 +33,26 @@ import java.util.concurrent.Future;
  * of that median. Each worker also reports its own CPU time per transfer, which does not depend on the
  * scheduler's interleaving and so shows a variant's cost far more precisely than throughput.
  *
+ * <p>With conflicts, the same transfer runs under SERIALIZABLE between a few hot accounts ({@link Bank#HOT_ACCOUNTS}),
+ * so that PostgreSQL ends a large share of the attempts with a serialization failure (40001), which the teller
+ * catches and follows with its next attempt: the failure-heavy OLTP workload, where what txguard does on the
+ * database's rollback (and says about it) is paid at every failure. There a turn counts attempts, and CPU is per
+ * attempt.
+ *
  * <p>The coordinator ({@link #report}) and the workers ({@link #main}, one JVM per variant) speak over
- * the worker's standard input and output: {@code run <ms>} answers {@code bank: <transfers> <nanos>
- * <p50 nanos> <p99 nanos> <user CPU nanos> <system CPU nanos>}, {@code quit} ends it.
+ * the worker's standard input and output: {@code run <ms>} answers {@code bank: <attempts> <nanos>
+ * <p50 nanos> <p99 nanos> <user CPU nanos> <system CPU nanos> <failed attempts>}, {@code quit} ends it.
  */
 public final class BankInterleaved {
 
     /** The first is the baseline. -Dbank.variants=raw,raw measures the harness's own spread (an A/A run). */
-    private static final String[] VARIANTS = System.getProperty("bank.variants",
+    private static final String[] DEFAULT_VARIANTS = System.getProperty("bank.variants",
             Connections.RAW + "," + Connections.TXGUARD + "," + Connections.AGENT_ACTIVATIONS).split(",");
+    /** With conflicts every way of running txguard is compared, the agent with stack walks too. */
+    private static final String[] CONFLICT_VARIANTS = System.getProperty("bank.variants",
+            Connections.RAW + "," + Connections.TXGUARD + "," + Connections.AGENT + "," + Connections.AGENT_ACTIVATIONS)
+            .split(",");
+    private static String[] VARIANTS = DEFAULT_VARIANTS;
     private static final int THREADS = 4;
     private static final String ANSWER = "bank: ";
 
@@ -50,7 +61,8 @@ public final class BankInterleaved {
     // ---------------------------------------------------------------- the coordinator
 
     /** Runs the experiment; returns its section of the report (markdown). */
-    static String report(boolean full, String agentJar) throws Exception {
+    static String report(boolean full, String agentJar, boolean conflicts) throws Exception {
+        VARIANTS = conflicts ? CONFLICT_VARIANTS : DEFAULT_VARIANTS;
         int rounds = Integer.getInteger("bank.rounds", full ? 40 : 15);
         int warmUpTurns = full ? 5 : 3;
         int turnMillis = Integer.getInteger("bank.turnMillis", full ? 2000 : 1000);
@@ -59,10 +71,11 @@ public final class BankInterleaved {
                     + rounds + " and " + turnMillis);
         }
         for (String variant : VARIANTS) {
-            if (!List.of(Connections.RAW, Connections.TXGUARD, Connections.AGENT_ACTIVATIONS).contains(variant)) {
+            if (!List.of(Connections.RAW, Connections.TXGUARD, Connections.AGENT, Connections.AGENT_ACTIVATIONS)
+                    .contains(variant)) {
                 throw new IllegalArgumentException("unknown variant '" + variant + "' in bank.variants; use "
-                        + Connections.RAW + ", " + Connections.TXGUARD + " or " + Connections.AGENT_ACTIVATIONS
-                        + ", separated by commas (the first is the baseline)");
+                        + Connections.RAW + ", " + Connections.TXGUARD + ", " + Connections.AGENT + " or "
+                        + Connections.AGENT_ACTIVATIONS + ", separated by commas (the first is the baseline)");
             }
         }
         try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
@@ -70,7 +83,7 @@ public final class BankInterleaved {
         }
         List<Worker> workers = new ArrayList<>();
         try {
-            for (int i = 0; i < VARIANTS.length; i++) workers.add(new Worker(VARIANTS[i], i + 1, agentJar));
+            for (int i = 0; i < VARIANTS.length; i++) workers.add(new Worker(VARIANTS[i], i + 1, agentJar, conflicts));
             for (int turn = 0; turn < warmUpTurns; turn++) {
                 for (Worker w : workers) w.run(turnMillis);
             }
@@ -79,6 +92,7 @@ public final class BankInterleaved {
             double[][] p99 = new double[VARIANTS.length][rounds];
             double[][] user = new double[VARIANTS.length][rounds];
             double[][] system = new double[VARIANTS.length][rounds];
+            double[][] failed = new double[VARIANTS.length][rounds];
             Random order = new Random(20261124);
             List<Integer> indexes = new ArrayList<>();
             for (int i = 0; i < VARIANTS.length; i++) indexes.add(i);
@@ -91,10 +105,11 @@ public final class BankInterleaved {
                     p99[i][round] = t.p99Nanos / 1e3;
                     user[i][round] = t.userNanos / 1e3 / t.transfers;
                     system[i][round] = t.systemNanos / 1e3 / t.transfers;
+                    failed[i][round] = 100.0 * t.failures / t.transfers;
                 }
                 System.out.println("bank round " + (round + 1) + "/" + rounds + ": " + roundLine(throughput, round));
             }
-            return table(rounds, turnMillis, throughput, p50, p99, user, system);
+            return table(rounds, turnMillis, throughput, p50, p99, user, system, conflicts ? failed : null);
         } finally {
             for (Worker w : workers) w.quit();
             try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
@@ -112,14 +127,24 @@ public final class BankInterleaved {
         return s.toString();
     }
 
+    /** {@code failed}: with conflicts, the share of attempts that failed, per variant and round; null without. */
     private static String table(int rounds, int turnMillis, double[][] throughput, double[][] p50, double[][] p99,
-                                double[][] user, double[][] system) {
+                                double[][] user, double[][] system, double[][] failed) {
         boolean cpuMeasured = Arrays.stream(user[0]).anyMatch(v -> v > 0); // from /proc/self/stat: Linux only
         StringBuilder s = new StringBuilder();
+        String unit = failed == null ? "transfer" : "attempt";
         s.append(String.format(Locale.ROOT, "%d rounds of one %d ms turn per variant (%d threads, HikariCP with 4"
-                + " connections), each round in a random order, after warm-up turns; medians over the rounds, and the"
-                + " 95 %% confidence interval of the median. CPU: the worker JVM's own per transfer, %s.%n%n",
-                rounds, turnMillis, THREADS, cpuMeasured ? "all its threads" : "not measured (no /proc/self/stat)"));
+                + " connections%s), each round in a random order, after warm-up turns; medians over the rounds, and the"
+                + " 95 %% confidence interval of the median. Throughput and CPU: per %s; CPU is the worker JVM's own, %s.%n%n",
+                rounds, turnMillis, THREADS, failed == null ? "" : ", SERIALIZABLE, " + Bank.HOT_ACCOUNTS + " hot accounts",
+                unit, cpuMeasured ? "all its threads" : "not measured (no /proc/self/stat)"));
+        if (failed != null) {
+            s.append("Attempts that failed with a serialization failure (median over the rounds): ");
+            for (int i = 0; i < VARIANTS.length; i++) {
+                s.append(String.format(Locale.ROOT, "%s%s %.0f %%", i == 0 ? "" : ", ", VARIANTS[i], Main.median(failed[i])));
+            }
+            s.append(".\n\n");
+        }
         s.append("| variant | throughput | ratio to " + VARIANTS[0] + " | 95 % interval | p50 | p99 | CPU user | CPU system"
                 + " | user CPU added | 95 % interval |\n");
         s.append("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -216,7 +241,7 @@ public final class BankInterleaved {
         final Writer commands;
         final BufferedReader answers;
 
-        Worker(String variant, int index, String agentJar) throws IOException {
+        Worker(String variant, int index, String agentJar, boolean conflicts) throws IOException {
             this.variant = variant;
             List<String> command = new ArrayList<>();
             command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
@@ -226,6 +251,7 @@ public final class BankInterleaved {
             command.add(BankInterleaved.class.getName());
             command.add(variant);
             command.add(Long.toString(index * 1_000_000_000_000L));
+            command.add(Boolean.toString(conflicts));
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             commands = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -237,7 +263,7 @@ public final class BankInterleaved {
             commands.flush();
             String[] fields = answer().split(" ");
             return new Turn(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
-                    Long.parseLong(fields[3]), Long.parseLong(fields[4]), Long.parseLong(fields[5]));
+                    Long.parseLong(fields[3]), Long.parseLong(fields[4]), Long.parseLong(fields[5]), Long.parseLong(fields[6]));
         }
 
         private String answer() throws IOException {
@@ -276,27 +302,30 @@ public final class BankInterleaved {
         final long p99Nanos;
         final long userNanos;
         final long systemNanos;
+        final long failures;
 
-        Turn(long transfers, long nanos, long p50Nanos, long p99Nanos, long userNanos, long systemNanos) {
+        Turn(long transfers, long nanos, long p50Nanos, long p99Nanos, long userNanos, long systemNanos, long failures) {
             this.transfers = transfers;
             this.nanos = nanos;
             this.p50Nanos = p50Nanos;
             this.p99Nanos = p99Nanos;
             this.userNanos = userNanos;
             this.systemNanos = systemNanos;
+            this.failures = failures;
         }
     }
 
     // ---------------------------------------------------------------- a worker
 
-    /** A worker: {@code <variant> <first key>}; commands on standard input (see the class comment). */
+    /** A worker: {@code <variant> <first key> <conflicts>}; commands on standard input (see the class comment). */
     public static void main(String[] args) throws Exception {
         String variant = args[0];
         long idBase = Long.parseLong(args[1]);
+        boolean conflicts = Boolean.parseBoolean(args[2]);
         PrintStream out = System.out;
-        try (HikariDataSource pool = Bank.pool(variant)) {
+        try (HikariDataSource pool = Bank.pool(variant, conflicts)) {
             checkGuarded(pool, variant);
-            Bank bank = new Bank(pool, variant, idBase);
+            Bank bank = new Bank(pool, variant, idBase, conflicts);
             ExecutorService tellers = Executors.newFixedThreadPool(THREADS);
             long[][] latencies = new long[THREADS][1 << 20];
             out.println(ANSWER + "ready");
@@ -314,13 +343,20 @@ public final class BankInterleaved {
         long start = System.nanoTime();
         long deadline = start + millis * 1_000_000;
         List<Future<Integer>> done = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
         for (int t = 0; t < THREADS; t++) {
             long[] mine = latencies[t];
             done.add(tellers.submit(() -> {
                 SplittableRandom random = new SplittableRandom();
                 int n = 0;
                 for (long now = System.nanoTime(); now < deadline && n < mine.length; ) {
-                    bank.transfer(random);
+                    try {
+                        bank.transfer(random);
+                    } catch (SQLException e) {
+                        // The teller's retry is its next attempt; anything but a serialization failure or a deadlock ends the run.
+                        if (!"40001".equals(e.getSQLState()) && !"40P01".equals(e.getSQLState())) throw e;
+                        failures.incrementAndGet();
+                    }
                     long after = System.nanoTime();
                     mine[n++] = after - now;
                     now = after;
@@ -344,7 +380,7 @@ public final class BankInterleaved {
         }
         Arrays.sort(all);
         return total + " " + nanos + " " + all[total / 2] + " " + all[(int) Math.min(total - 1, Math.ceil(total * 0.99) - 1)]
-                + " " + (cpuAfter[0] - cpuBefore[0]) + " " + (cpuAfter[1] - cpuBefore[1]);
+                + " " + (cpuAfter[0] - cpuBefore[0]) + " " + (cpuAfter[1] - cpuBefore[1]) + " " + failures.get();
     }
 
     /**

@@ -41,11 +41,11 @@ public class BankWorkload {
 
     @Setup(Level.Trial)
     public void open() throws SQLException {
-        pool = Bank.pool(variant);
+        pool = Bank.pool(variant, false);
         try (Connection c = pool.getConnection()) {
             Bank.create(c);
         }
-        bank = new Bank(pool, variant, 0);
+        bank = new Bank(pool, variant, 0, false);
     }
 
     @TearDown(Level.Trial)

@@ -195,7 +195,11 @@ public final class Main {
         }
         if ("BankInterleaved postgresql".contains(filter) || filter.isEmpty()) {
             line("\n## BankInterleaved postgresql\n");
-            if (postgres) line(BankInterleaved.report(full, agentJar)); else line("skipped: PostgreSQL not reachable");
+            if (postgres) line(BankInterleaved.report(full, agentJar, false)); else line("skipped: PostgreSQL not reachable");
+        }
+        if ("BankInterleaved postgresql serializable conflicts".contains(filter) || filter.isEmpty()) {
+            line("\n## BankInterleaved postgresql serializable conflicts\n");
+            if (postgres) line(BankInterleaved.report(full, agentJar, true)); else line("skipped: PostgreSQL not reachable");
         }
         if ("RoundTrips".contains(filter) || filter.isEmpty()) {
             line("\n## Round trips per unit of work (PostgreSQL, counted from the driver's protocol log)\n");
