@@ -161,20 +161,17 @@ public final class TxGuardAgent {
     }
 
     /**
-     * Byte Buddy reads the class files of an instrumented class's super types through that class's loader. A module
-     * system's loader may load the JDK's classes without serving their class files (java.sql's, from the platform
-     * loader), and the JDBC interfaces must resolve wherever a driver lives. Last, a type with no class file anywhere
-     * that its loader loads is read from the loaded type (LoadedTypeOutlines).
+     * Byte Buddy reads the class files of an instrumented class's super types through that class's loader, and so does
+     * SuperTypes for every class it reads. A module system's loader may load the JDK's classes without serving their
+     * class files (java.sql's, from the platform loader), and the JDBC interfaces must resolve wherever a driver lives.
      */
-    /** Where SuperTypes finds a type's class file: as Byte Buddy does, less the outlines (it reads loaded types itself). */
-    static ClassFileLocator classFiles(ClassLoader loader) {
-        return new ClassFileLocator.Compound(ClassFileLocator.ForClassLoader.of(loader),
-                ClassFileLocator.ForClassLoader.ofPlatformLoader());
-    }
-
     private static final AgentBuilder.LocationStrategy JDK_TYPES_FROM_ANY_LOADER =
-            new AgentBuilder.LocationStrategy.Compound(AgentBuilder.LocationStrategy.ForClassLoader.STRONG
-                    .withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader()), LoadedTypeOutlines.STRATEGY);
+            AgentBuilder.LocationStrategy.ForClassLoader.STRONG.withFallbackTo(ClassFileLocator.ForClassLoader.ofPlatformLoader());
+
+    /** Where a type's class file is found, seen from a loader (see JDK_TYPES_FROM_ANY_LOADER). */
+    static ClassFileLocator classFiles(ClassLoader loader) {
+        return JDK_TYPES_FROM_ANY_LOADER.classFileLocator(loader, null);
+    }
 
     /** The class of HikariCP's handles that remembers autocommit (see HikariAutoCommitAdvice). */
     private static final String HIKARI_PROXY_CONNECTION = "com.zaxxer.hikari.pool.ProxyConnection";
