@@ -39,9 +39,13 @@ import java.util.concurrent.Future;
  * database's rollback (and says about it) is paid at every failure. There a turn counts attempts, and CPU is per
  * attempt.
  *
+ * <p>{@link #fromStart} measures the same from process start instead: each attempt's share of all the CPU a fresh
+ * worker JVM spent from its start to the end of its one turn, start-up, class loading and JIT included.
+ *
  * <p>The coordinator ({@link #report}) and the workers ({@link #main}, one JVM per variant) speak over
  * the worker's standard input and output: {@code run <ms>} answers {@code bank: <attempts> <nanos>
- * <p50 nanos> <p99 nanos> <user CPU nanos> <system CPU nanos> <failed attempts>}, {@code quit} ends it.
+ * <p50 nanos> <p99 nanos> <user CPU nanos> <system CPU nanos> <failed attempts> <CPU nanos since the JVM's start>
+ * <uptime ms>}, {@code quit} ends it.
  */
 public final class BankInterleaved {
 
@@ -116,6 +120,63 @@ public final class BankInterleaved {
                 Bank.drop(c);
             }
         }
+    }
+
+    /**
+     * From process start: per round, each variant in a fresh worker JVM that runs one turn of {@code seconds} with
+     * conflicts as soon as its pool is up; the CPU per attempt counts everything that JVM spent since it started.
+     */
+    static String fromStart(boolean full, String agentJar) throws Exception {
+        VARIANTS = CONFLICT_VARIANTS;
+        int rounds = full ? 5 : 3;
+        int seconds = Integer.getInteger("bank.fromStartSeconds", full ? 30 : 10);
+        try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
+            Bank.create(c);
+        }
+        double[][] cpuPerAttempt = new double[VARIANTS.length][rounds];
+        double[][] attemptsPerSecond = new double[VARIANTS.length][rounds];
+        try {
+            Random order = new Random(20261207);
+            List<Integer> indexes = new ArrayList<>();
+            for (int i = 0; i < VARIANTS.length; i++) indexes.add(i);
+            for (int round = 0; round < rounds; round++) {
+                Collections.shuffle(indexes, order);
+                for (int i : indexes) {
+                    Worker worker = new Worker(VARIANTS[i], i + 1 + round * VARIANTS.length, agentJar, true);
+                    try {
+                        Turn t = worker.run(seconds * 1000);
+                        cpuPerAttempt[i][round] = t.cpuSinceStartNanos / 1e3 / t.transfers;
+                        attemptsPerSecond[i][round] = t.transfers * 1e3 / t.uptimeMillis;
+                    } finally {
+                        worker.quit();
+                    }
+                }
+                System.out.println("bank from start, round " + (round + 1) + "/" + rounds);
+            }
+        } finally {
+            try (Connection c = DriverManager.getConnection("jdbc:" + Connections.rawUrl(Connections.POSTGRESQL))) {
+                Bank.drop(c);
+            }
+        }
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%d rounds; in each, every variant in a fresh"
+                + " JVM runs one %d s turn of the conflicts workload (SERIALIZABLE, %d hot accounts, %d threads) as soon"
+                + " as its pool is up. CPU per attempt: all the JVM's CPU from its start to the end of the turn, over"
+                + " the turn's attempts; attempts per second: over the JVM's whole life so far. Medians over the"
+                + " rounds; a ratio is taken within a round.%n%n", rounds, seconds, Bank.HOT_ACCOUNTS, THREADS));
+        s.append("| variant | CPU per attempt from start | ratio to " + VARIANTS[0] + " | attempts/s from start | ratio to "
+                + VARIANTS[0] + " |\n|---|---|---|---|---|\n");
+        for (int i = 0; i < VARIANTS.length; i++) {
+            double[] cpuRatio = new double[rounds];
+            double[] rateRatio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                cpuRatio[r] = cpuPerAttempt[i][r] / cpuPerAttempt[0][r];
+                rateRatio[r] = attemptsPerSecond[i][r] / attemptsPerSecond[0][r];
+            }
+            s.append(String.format(Locale.ROOT, "| %s | %.0f µs | %.2f | %.0f /s | %.2f |%n", VARIANTS[i],
+                    Main.median(cpuPerAttempt[i]), Main.median(cpuRatio), Main.median(attemptsPerSecond[i]),
+                    Main.median(rateRatio)));
+        }
+        return s.toString();
     }
 
     private static String roundLine(double[][] throughput, int round) {
@@ -262,8 +323,11 @@ public final class BankInterleaved {
             commands.write("run " + millis + "\n");
             commands.flush();
             String[] fields = answer().split(" ");
-            return new Turn(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
+            Turn turn = new Turn(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
                     Long.parseLong(fields[3]), Long.parseLong(fields[4]), Long.parseLong(fields[5]), Long.parseLong(fields[6]));
+            turn.cpuSinceStartNanos = Long.parseLong(fields[7]);
+            turn.uptimeMillis = Long.parseLong(fields[8]);
+            return turn;
         }
 
         private String answer() throws IOException {
@@ -303,6 +367,9 @@ public final class BankInterleaved {
         final long userNanos;
         final long systemNanos;
         final long failures;
+        /** The worker JVM's CPU time, all threads, from its start to the end of the turn; and its uptime then. */
+        long cpuSinceStartNanos;
+        long uptimeMillis;
 
         Turn(long transfers, long nanos, long p50Nanos, long p99Nanos, long userNanos, long systemNanos, long failures) {
             this.transfers = transfers;
@@ -380,7 +447,8 @@ public final class BankInterleaved {
         }
         Arrays.sort(all);
         return total + " " + nanos + " " + all[total / 2] + " " + all[(int) Math.min(total - 1, Math.ceil(total * 0.99) - 1)]
-                + " " + (cpuAfter[0] - cpuBefore[0]) + " " + (cpuAfter[1] - cpuBefore[1]) + " " + failures.get();
+                + " " + (cpuAfter[0] - cpuBefore[0]) + " " + (cpuAfter[1] - cpuBefore[1]) + " " + failures.get()
+                + " " + (cpuAfter[0] + cpuAfter[1]) + " " + java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     /**

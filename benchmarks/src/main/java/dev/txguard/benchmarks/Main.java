@@ -201,6 +201,10 @@ public final class Main {
             line("\n## BankInterleaved postgresql serializable conflicts\n");
             if (postgres) line(BankInterleaved.report(full, agentJar, true)); else line("skipped: PostgreSQL not reachable");
         }
+        if ("BankInterleaved postgresql serializable conflicts from start".contains(filter) || filter.isEmpty()) {
+            line("\n## BankInterleaved postgresql serializable conflicts from start\n");
+            if (postgres) line(BankInterleaved.fromStart(full, agentJar)); else line("skipped: PostgreSQL not reachable");
+        }
         if ("RoundTrips".contains(filter) || filter.isEmpty()) {
             line("\n## Round trips per unit of work (PostgreSQL, counted from the driver's protocol log)\n");
             if (postgres) line(RoundTrips.table()); else line("skipped: PostgreSQL not reachable");
