@@ -82,15 +82,18 @@ final class JdbcCallSites {
 
     private static JdbcCallSites read(ClassLoader loader, String typeName, boolean application) {
         byte[] bytes = LoadingClassFile.of(loader, typeName); // the class being loaded: as the JVM handed it over
-        if (bytes != null) return application || namesJdbcClasses(bytes) ? of(bytes) : NONE;
+        if (bytes == null) bytes = classFile(loader, typeName);
+        if (bytes == null) return NONE; // defined at run time, without a class file, or unreadable
+        return application || namesJdbcClasses(bytes) ? of(bytes) : NONE;
+    }
+
+    private static byte[] classFile(ClassLoader loader, String typeName) {
         try {
             ClassFileLocator.Resolution resolution = ClassFileLocator.ForClassLoader.of(loader).locate(typeName);
-            if (!resolution.isResolved()) return NONE; // defined at run time, without a class file
-            bytes = resolution.resolve();
+            return resolution.isResolved() ? resolution.resolve() : null;
         } catch (java.io.IOException unreadable) {
-            return NONE;
+            return null;
         }
-        return application || namesJdbcClasses(bytes) ? of(bytes) : NONE;
     }
 
     /**

@@ -50,5 +50,4 @@ final class LoadingClassFile implements ClassFileTransformer {
         }
         return current.bytes;
     }
-
 }

@@ -55,7 +55,7 @@ final class SuperTypes {
         return (TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
                 java.security.ProtectionDomain protectionDomain) -> {
             int of = classBeingRedefined != null ? ofLoaded(classBeingRedefined) : of(type, loader);
-            return (of & INTERFACE) == 0 && (of & kinds) != 0;
+            return !isInterface(of) && (of & kinds) != 0;
         };
     }
 
@@ -66,8 +66,9 @@ final class SuperTypes {
                 ? classBeingRedefined.isSynthetic() : (of(type, loader) & SYNTHETIC) != 0;
     }
 
-    static boolean isInterface(TypeDescription type, ClassLoader loader) {
-        return (of(type, loader) & INTERFACE) != 0;
+    /** Whether what {@link #of} answered is an interface's. */
+    static boolean isInterface(int kinds) {
+        return (kinds & INTERFACE) != 0;
     }
 
     /**

@@ -200,10 +200,10 @@ public final class TxGuardAgent {
 
         private boolean isOfItsKind(TypeDescription type, ClassLoader loader) {
             String name = type.getName();
-            if (SuperTypes.isInterface(type, loader)) return false;
-            if (poolCode) return Guard.isPoolClass(name) && (SuperTypes.of(type, loader) & SuperTypes.CONNECTION) == 0;
-            if (Guard.isPassThroughClass(name)) return false;
             int kinds = SuperTypes.of(type, loader);
+            if (SuperTypes.isInterface(kinds)) return false;
+            if (poolCode) return Guard.isPoolClass(name) && (kinds & SuperTypes.CONNECTION) == 0;
+            if (Guard.isPassThroughClass(name)) return false;
             return (kinds & SuperTypes.INVOCATION_HANDLER) == 0
                     && ((kinds & SuperTypes.CONNECTION) == 0 || Guard.isApplicationClass(name));
         }
