@@ -18,7 +18,7 @@ import net.bytebuddy.utility.JavaModule;
 
 /**
  * Which of the few types the agent looks for (the JDBC types it guards, ClassLoader, InvocationHandler) a class is or
- * extends, and whether it is an interface or synthetic: read from class-file headers (access flags, super class,
+ * extends, and whether it is an interface: read from class-file headers (access flags, super class,
  * interfaces) and remembered per class loader and type name. A class's answer is its direct super types' answers put
  * together, so each type is worked out once, and the class being loaded is read from the bytes the JVM hands over
  * (LoadingClassFile). Byte Buddy's own matchers parsed every loaded class whole, and walked its whole generic
@@ -34,9 +34,8 @@ final class SuperTypes {
     static final int CONNECTION = 1 << 4;
     static final int CLASS_LOADER = 1 << 5;
     static final int INVOCATION_HANDLER = 1 << 6;
-    /** Not a super type: the class itself is an interface, or synthetic. */
+    /** Not a super type: the class itself is an interface. */
     private static final int INTERFACE = 1 << 7;
-    private static final int SYNTHETIC = 1 << 8;
 
     private static final Map<String, Integer> LOOKED_FOR = Map.of(
             "java.sql.Driver", DRIVER, "javax.sql.DataSource", DATA_SOURCE, "javax.sql.XADataSource", XA_DATA_SOURCE,
@@ -54,16 +53,9 @@ final class SuperTypes {
     static AgentBuilder.RawMatcher concrete(int kinds) {
         return (TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
                 java.security.ProtectionDomain protectionDomain) -> {
-            int of = classBeingRedefined != null ? ofLoaded(classBeingRedefined) : of(type, loader);
+            int of = classBeingRedefined != null ? ofLoaded(classBeingRedefined) : of(type.getName(), loader);
             return !isInterface(of) && (of & kinds) != 0;
         };
-    }
-
-    /** A matcher of synthetic classes (lambda forms, generated accessors), which the agent leaves alone. */
-    static AgentBuilder.RawMatcher synthetic() {
-        return (TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
-                java.security.ProtectionDomain protectionDomain) -> classBeingRedefined != null
-                ? classBeingRedefined.isSynthetic() : (of(type, loader) & SYNTHETIC) != 0;
     }
 
     /** Whether what {@link #of} answered is an interface's. */
@@ -76,30 +68,24 @@ final class SuperTypes {
      * read from the class itself.
      */
     static int ofLoaded(Class<?> loaded) {
-        int kinds = (loaded.isInterface() ? INTERFACE : 0) | (loaded.isSynthetic() ? SYNTHETIC : 0);
+        int kinds = loaded.isInterface() ? INTERFACE : 0;
         for (Class<?> lookedFor : LOOKED_FOR_TYPES) {
             if (lookedFor.isAssignableFrom(loaded)) kinds |= LOOKED_FOR.get(lookedFor.getName());
         }
         return kinds;
     }
 
-    /** What {@code type}, seen from {@code loader}, is or extends: bits of the constants above. */
-    static int of(TypeDescription type, ClassLoader loader) {
+    /**
+     * What the class {@code name}, seen from {@code loader}, is or extends: bits of the constants above. The class
+     * being loaded is read from the bytes the JVM hands over (LoadingClassFile).
+     */
+    static int of(String name, ClassLoader loader) {
         Map<String, Integer> known = known(loader);
-        String name = type.getName();
         Integer remembered = known.get(name);
         if (remembered != null) return remembered;
         byte[] loading = LoadingClassFile.of(loader, name);
-        if (loading != null) return remember(known, name, fromHeader(new ClassReader(loading), name, loader, known));
-        // Not at hand (a class retransformed, or one loaded while another was being matched): Byte Buddy reads it
-        int kinds = LOOKED_FOR.getOrDefault(name, 0) | (type.isInterface() ? INTERFACE : 0)
-                | (type.isSynthetic() ? SYNTHETIC : 0);
-        TypeDescription.Generic superClass = type.getSuperClass();
-        if (superClass != null) kinds |= inherited(superClass.asErasure().getName(), loader, known);
-        for (TypeDescription implemented : type.getInterfaces().asErasures()) {
-            kinds |= inherited(implemented.getName(), loader, known);
-        }
-        return remember(known, name, kinds);
+        return remember(known, name, loading != null ? fromHeader(new ClassReader(loading), name, loader, known)
+                : read(name, loader, known));
     }
 
     private static Map<String, Integer> known(ClassLoader loader) {
@@ -111,13 +97,18 @@ final class SuperTypes {
         return kinds;
     }
 
-    /** What a super type passes on: the kinds it is or extends (not whether it is an interface or synthetic). */
+    /** What a super type passes on: the kinds it is or extends (not whether it is an interface). */
     private static int inherited(String name, ClassLoader loader, Map<String, Integer> known) {
         Integer remembered = known.get(name);
         if (remembered == null) remembered = remember(known, name, read(name, loader, known));
-        return remembered & ~(INTERFACE | SYNTHETIC);
+        return remembered & ~INTERFACE;
     }
 
+    /**
+     * A super type not loaded yet is read from its class file, not loaded here: a class loaded while a transformer
+     * runs is not handed to any transformer (the JDK's instrument agent lets none run nested), so it would escape
+     * the agent.
+     */
     private static int read(String name, ClassLoader loader, Map<String, Integer> known) {
         Integer looked = LOOKED_FOR.get(name);
         if (looked != null) return looked | (name.equals("java.lang.ClassLoader") ? 0 : INTERFACE);
@@ -135,8 +126,7 @@ final class SuperTypes {
 
     private static int fromHeader(ClassReader header, String name, ClassLoader loader, Map<String, Integer> known) {
         int access = header.getAccess();
-        int kinds = LOOKED_FOR.getOrDefault(name, 0) | ((access & Opcodes.ACC_INTERFACE) != 0 ? INTERFACE : 0)
-                | ((access & Opcodes.ACC_SYNTHETIC) != 0 ? SYNTHETIC : 0);
+        int kinds = LOOKED_FOR.getOrDefault(name, 0) | ((access & Opcodes.ACC_INTERFACE) != 0 ? INTERFACE : 0);
         String superName = header.getSuperName();
         if (superName != null) kinds |= inherited(superName.replace('/', '.'), loader, known);
         for (String implemented : header.getInterfaces()) kinds |= inherited(implemented.replace('/', '.'), loader, known);

@@ -20,6 +20,7 @@ import dev.txguard.internal.Activations;
 import dev.txguard.internal.Guard;
 import java.io.File;
 import java.lang.System.Logger.Level;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
 import java.sql.Connection;
@@ -30,6 +31,7 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.Nexus;
+import net.bytebuddy.dynamic.scaffold.MethodGraph;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
@@ -70,31 +72,55 @@ public final class TxGuardAgent {
         // a builder that disables class format changes never uses it; on JDK 24 and later that first use of Unsafe
         // prints four warning lines at every start. (The property is relocated with Byte Buddy: it is txguard's own.)
         if (System.getProperty(Nexus.PROPERTY) == null) System.setProperty(Nexus.PROPERTY, "true");
-        // Before Byte Buddy's transformers, so that matching reads the class being loaded from what the JVM hands over.
-        instrumentation.addTransformer(LoadingClassFile.keeper(), true);
+        Guard.hikariHandlesAskTheConnection();
+        String problem = Guard.configurationProblem();
+        if (problem != null) {
+            // Every connection will fail with this message; say it now too, where the JVM starts.
+            System.err.println("txguard agent: " + problem);
+            LOG.log(Level.ERROR, "txguard agent: " + problem);
+        }
+        if (Guard.wantsActivations() && !atStartup) {
+            LOG.log(Level.WARNING, "txguard agent: scope boundaries from activations (txguard.application) need the"
+                    + " agent at start-up (-javaagent); attached to a running JVM, they come from stack walks");
+        }
+        boolean activations = atStartup && Guard.wantsActivations();
+        if (activations) Activations.enable();
+        if (Guard.hasDurableMethods()) Guard.checkDurableReturns();
+        Triage triage = new Triage(activations, Guard.hasDurableMethods(), transformers(activations));
+        // Initialized before Triage looks at any class: the scan of the loaded classes is no transformer, and what
+        // SuperTypes's initialization loads (java.sql's interfaces) would come to Triage, which needs SuperTypes.
+        SuperTypes.ofLoaded(Object.class);
+        instrumentation.addTransformer(triage, true);
+        triage.retransformLoaded(instrumentation);
+        installed = true;
+        LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
+    }
+
+    /**
+     * Byte Buddy's transformers, which Triage hands the classes that may need them. Their matchers decide; Triage only
+     * spares them the thousands of classes that cannot match.
+     */
+    private static Triage.Transformers transformers(boolean activations) {
         // First, so that the loaders of the classes instrumented below can resolve what their advice calls.
-        new AgentBuilder.Default(new ByteBuddy())
+        ClassFileTransformer classLoaders = new AgentBuilder.Default(BYTE_BUDDY)
                 .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // most loaders exist before the agent
                 .with(JDK_TYPES_FROM_ANY_LOADER)
                 .with(new QuietListener())
-                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn())).or(SuperTypes.synthetic())
+                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn()))
                 .type(SuperTypes.concrete(SuperTypes.CLASS_LOADER))
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         .include(TxGuardAgent.class.getClassLoader())
                         .advice(named("loadClass").and(takesArguments(String.class).or(takesArguments(String.class, boolean.class)))
                                         .and(not(isAbstract())).and(not(isNative())),
                                 LoadClassAdvice.class.getName()))
-                .installOn(instrumentation);
+                .makeRaw();
         // Byte Buddy leaves synthetic methods alone by default; lambda bodies are the application's methods too.
-        AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().ignore(isBridge()))
+        AgentBuilder builder = new AgentBuilder.Default(BYTE_BUDDY.ignore(isBridge()))
                 .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION) // drivers loaded before the agent too
                 .with(JDK_TYPES_FROM_ANY_LOADER)
                 .with(new GuardingListener())
                 .ignore(notApplicationCode())
                 .or(any(), isBootstrapClassLoader())
-                .or(SuperTypes.synthetic())
                 .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.DRIVER)))
                 .transform(advice(DRIVER_CONNECT))
                 .transform(inPlace(DRIVER_CONNECT))
@@ -121,19 +147,7 @@ public final class TxGuardAgent {
                         .include(TxGuardAgent.class.getClassLoader())
                         .advice(named("setAutoCommit").and(takesArguments(boolean.class)).and(not(isAbstract())),
                                 HikariAutoCommitAdvice.class.getName()));
-        Guard.hikariHandlesAskTheConnection();
-        String problem = Guard.configurationProblem();
-        if (problem != null) {
-            // Every connection will fail with this message; say it now too, where the JVM starts.
-            System.err.println("txguard agent: " + problem);
-            LOG.log(Level.ERROR, "txguard agent: " + problem);
-        }
-        if (Guard.wantsActivations() && !atStartup) {
-            LOG.log(Level.WARNING, "txguard agent: scope boundaries from activations (txguard.application) need the"
-                    + " agent at start-up (-javaagent); attached to a running JVM, they come from stack walks");
-        }
-        if (atStartup && Guard.wantsActivations()) {
-            Activations.enable();
+        if (activations) {
             builder = builder
                     .type(SeesTxguard.only(new CallSites(false)))
                     .transform(new CallSiteAdvice(ACTIVATION, false))
@@ -146,7 +160,6 @@ public final class TxGuardAgent {
                                     ConnectionCloseAdvice.class.getName()));
         }
         if (Guard.hasDurableMethods()) {
-            Guard.checkDurableReturns();
             builder = builder
                     .type(SeesTxguard.only(type -> Guard.mayDeclareDurableMethods(type.getName()) && !type.isInterface()))
                     .transform(new AgentBuilder.Transformer.ForAdvice()
@@ -155,10 +168,14 @@ public final class TxGuardAgent {
                                     method.getDeclaringType().asErasure().getName(), method.getName())),
                                     DurableReturnAdvice.class.getName()));
         }
-        builder.installOn(instrumentation);
-        installed = true;
-        LOG.log(Level.INFO, "txguard agent installed: every JDBC connection is guarded");
+        return new Triage.Transformers(classLoaders, builder.makeRaw());
     }
+
+    /**
+     * Advice goes into the methods a class declares, and the agent adds none: Byte Buddy need not work out every
+     * method the class inherits, reading and parsing each super type's class file, as it does by default.
+     */
+    private static final ByteBuddy BYTE_BUDDY = new ByteBuddy().with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
 
     /**
      * Byte Buddy reads the class files of an instrumented class's super types through that class's loader, and so does
@@ -191,16 +208,26 @@ public final class TxGuardAgent {
      * pass-through ones, InvocationHandlers, and a driver's connection classes (their methods pass calls along, and
      * route unwrapped ones to the guard).
      */
-    private static final class CallSites implements AgentBuilder.RawMatcher {
+    static final class CallSites implements AgentBuilder.RawMatcher {
         private final boolean poolCode;
 
         CallSites(boolean poolCode) {
             this.poolCode = poolCode;
         }
 
-        private boolean isOfItsKind(TypeDescription type, ClassLoader loader) {
-            String name = type.getName();
-            int kinds = SuperTypes.of(type, loader);
+        /**
+         * Whether either kind of call sites may be instrumented in the class: Triage's question, asked of a concrete
+         * class. Its bytecode first: most classes call no JDBC, and the super types need not be read for them.
+         */
+        static boolean mayMatch(String name, ClassLoader loader) {
+            boolean application = Guard.isApplicationClass(name);
+            JdbcCallSites sites = JdbcCallSites.of(loader, name, application);
+            if (sites.callingJdbc.isEmpty() && !(application && !sites.mayRunApplicationCode.isEmpty())) return false;
+            int kinds = SuperTypes.of(name, loader);
+            return matches(name, loader, kinds, false) || matches(name, loader, kinds, true);
+        }
+
+        private static boolean isOfItsKind(String name, int kinds, boolean poolCode) {
             if (SuperTypes.isInterface(kinds)) return false;
             if (poolCode) return Guard.isPoolClass(name) && (kinds & SuperTypes.CONNECTION) == 0;
             if (Guard.isPassThroughClass(name)) return false;
@@ -208,13 +235,17 @@ public final class TxGuardAgent {
                     && ((kinds & SuperTypes.CONNECTION) == 0 || Guard.isApplicationClass(name));
         }
 
+        private static boolean matches(String name, ClassLoader loader, int kinds, boolean poolCode) {
+            if (loader == null || !isOfItsKind(name, kinds, poolCode)) return false;
+            boolean application = !poolCode && Guard.isApplicationClass(name);
+            JdbcCallSites sites = JdbcCallSites.of(loader, name, application);
+            return !sites.callingJdbc.isEmpty() || application && !sites.mayRunApplicationCode.isEmpty();
+        }
+
         @Override
         public boolean matches(TypeDescription type, ClassLoader loader, JavaModule module, Class<?> classBeingRedefined,
                                ProtectionDomain protectionDomain) {
-            if (loader == null || !isOfItsKind(type, loader)) return false;
-            boolean application = !poolCode && Guard.isApplicationClass(type.getName());
-            JdbcCallSites sites = JdbcCallSites.of(loader, type.getName(), application);
-            return !sites.callingJdbc.isEmpty() || application && !sites.mayRunApplicationCode.isEmpty();
+            return loader != null && matches(type.getName(), loader, SuperTypes.of(type.getName(), loader), poolCode);
         }
     }
 
@@ -291,7 +322,7 @@ public final class TxGuardAgent {
                         GuardConnectionAdvice.InPlace.class.getName());
     }
 
-    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented; nor are synthetic classes. */
+    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented (nor, by Triage, synthetic classes). */
     private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
         return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
                 .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,12 +24,14 @@ import java.util.regex.Pattern;
  * <pre>
  * mvn -B -q -f benchmarks/startup-app/pom.xml package                          # JDK 17 or later
  * java -cp benchmarks/target/benchmarks.jar dev.txguard.benchmarks.Startup 9    # rounds
+ * java -cp benchmarks/target/benchmarks.jar dev.txguard.benchmarks.Startup 9 /tmp/other-agent.jar
  * </pre>
+ * Agent jars named after the rounds (another build of the agent, to compare with) run as variants of their own,
+ * without {@code application=}, in the same rounds.
  */
 public final class Startup {
 
     private static final Pattern READY = Pattern.compile("ready-ms (\\d+) cpu-ms (\\d+)");
-    private static final String[] VARIANTS = {"raw", "agent", "agent-activations"};
 
     private Startup() {}
 
@@ -46,18 +47,30 @@ public final class Startup {
         String classpath = app.resolve("classes") + File.pathSeparator
                 + Files.readString(classpathFile, StandardCharsets.UTF_8).trim();
         String agent = here.resolve("txguard-agent.jar").toString();
+        Map<String, String> agents = new LinkedHashMap<>();
+        agents.put("raw", null);
+        agents.put("agent", "-javaagent:" + agent);
+        agents.put("agent-activations", "-javaagent:" + agent + "=application=dev.txguard.startupapp.*");
+        for (int i = 1; i < args.length; i++) {
+            if (!Files.isRegularFile(Path.of(args[i]))) {
+                System.err.println("no agent jar at " + args[i] + ": the arguments are the rounds, then agent jars");
+                System.exit(2);
+            }
+            agents.put("agent " + Path.of(args[i]).getFileName(), "-javaagent:" + args[i]);
+        }
+        List<String> variants = new ArrayList<>(agents.keySet());
 
         Map<String, List<Long>> readyMs = new LinkedHashMap<>();
         Map<String, List<Long>> cpuMs = new LinkedHashMap<>();
-        for (String variant : VARIANTS) {
+        for (String variant : variants) {
             readyMs.put(variant, new ArrayList<>());
             cpuMs.put(variant, new ArrayList<>());
         }
-        List<String> order = new ArrayList<>(Arrays.asList(VARIANTS));
+        List<String> order = new ArrayList<>(variants);
         for (int round = 0; round < rounds; round++) {
             Collections.rotate(order, 1);
             for (String variant : order) {
-                long[] measured = start(variant, classpath, agent);
+                long[] measured = start(variant, agents.get(variant), classpath);
                 readyMs.get(variant).add(measured[0]);
                 cpuMs.get(variant).add(measured[1]);
             }
@@ -69,7 +82,7 @@ public final class Startup {
         System.out.println();
         System.out.println("| variant | ready (ms) | + ready (ms) | CPU (ms) | + CPU (ms) |");
         System.out.println("|---|---|---|---|---|");
-        for (String variant : VARIANTS) {
+        for (String variant : variants) {
             System.out.printf(Locale.ROOT, "| %s | %d | %+d | %d | %+d |%n", variant, median(readyMs.get(variant)),
                     medianDifference(readyMs.get(variant), readyMs.get("raw")), median(cpuMs.get(variant)),
                     medianDifference(cpuMs.get(variant), cpuMs.get("raw")));
@@ -77,18 +90,17 @@ public final class Startup {
     }
 
     /** Starts the application once: its uptime when ready, and the CPU time the whole process used, in ms. */
-    private static long[] start(String variant, String classpath, String agent) throws Exception {
+    private static long[] start(String variant, String agentOption, String classpath) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (variant.equals("agent")) command.add("-javaagent:" + agent);
-        if (variant.equals("agent-activations")) command.add("-javaagent:" + agent + "=application=dev.txguard.startupapp.*");
+        if (agentOption != null) command.add(agentOption);
         command.addAll(List.of("-cp", classpath, "dev.txguard.startupapp.ClinicApp"));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = process.waitFor();
         Matcher ready = READY.matcher(output);
         if (exit != 0 || !ready.find()) throw new IllegalStateException(variant + " did not start (exit " + exit + "):\n" + output);
-        if (!variant.equals("raw") && !output.contains("txguard agent installed")) {
+        if (agentOption != null && !output.contains("txguard agent installed")) {
             throw new IllegalStateException(variant + " ran without the agent:\n" + output);
         }
         return new long[] {Long.parseLong(ready.group(1)), Long.parseLong(ready.group(2))};
