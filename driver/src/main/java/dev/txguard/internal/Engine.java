@@ -68,6 +68,11 @@ final class Engine {
         long savepointId;
         String rollbackOnlyReason;
         boolean lastStatementFailed;
+        /**
+         * Orders scopes by when they opened, or last committed (see OnCommit): every callback registered in this scope
+         * or a scope inside it since then carries a serial at or above this one.
+         */
+        long serial;
 
         Scope(int kind, CallStack beginStack) {
             this.kind = kind;
@@ -104,6 +109,21 @@ final class Engine {
         AppSavepoint(Savepoint savepoint, long nextIdAtCreation) {
             this.savepoint = savepoint;
             this.nextIdAtCreation = nextIdAtCreation;
+        }
+    }
+
+    /**
+     * A callback waiting for the real commit (TxGuard.onCommit), with the serial of the innermost scope open when it
+     * was registered. Undoing a scope drops the callbacks whose serial is at or above the scope's: exactly those
+     * registered in it or in scopes inside it, as scopes nest and serials only grow.
+     */
+    private static final class OnCommit {
+        final long serial;
+        final Runnable callback;
+
+        OnCommit(long serial, Runnable callback) {
+            this.serial = serial;
+            this.callback = callback;
         }
     }
 
@@ -159,6 +179,14 @@ final class Engine {
     private boolean handedOut;
     /** The thread the transaction was begun on, or last moved to (see nestedOnAnotherThread). */
     private Thread beganOn;
+    private long nextScopeSerial = 1;
+    /** Callbacks waiting for the real commit, in registration order; null until the first. */
+    private List<OnCommit> onCommit;
+    /** Callbacks of a transaction that committed, run as the event that committed it ends. */
+    private java.util.ArrayDeque<Runnable> due;
+    /** The callbacks of a commit are running: what registers meanwhile with no new work open runs in the same round. */
+    private boolean runningCallbacks;
+    private int roundDepth;
 
     /** {@code origin}: {@link #FROM_A_DRIVER}, {@link #FROM_A_DATA_SOURCE} or {@link #FROM_A_POOLED_CONNECTION}. */
     Engine(Connection real, Config config, Dialect dialect, int origin) throws SQLException {
@@ -276,6 +304,14 @@ final class Engine {
     }
 
     void commit(int kind) throws SQLException {
+        try {
+            handleCommit(kind);
+        } finally {
+            runCallbacks();
+        }
+    }
+
+    private void handleCommit(int kind) throws SQLException {
         if (depth == 0) {
             plainCommit(kind);
             return;
@@ -307,6 +343,8 @@ final class Engine {
         if (s.kind == SQL) {
             pop();
             rememberEnded(s);
+        } else {
+            s.serial = nextScopeSerial++; // its committed work's callbacks are the enclosing scope's now
         }
     }
 
@@ -340,8 +378,9 @@ final class Engine {
         if (depth == 1) {
             realRollback();
             transactionEnded();
-        } else if (s.savepoint != null) {
-            rollbackToSavepoint(s);
+        } else {
+            dropCallbacksOf(s);
+            if (s.savepoint != null) rollbackToSavepoint(s);
         }
         if (stray) {
             String rolledBackAt = here.describe(0);
@@ -364,6 +403,14 @@ final class Engine {
 
     /** setAutoCommit(true): ends the innermost scope; commits only when it is the outermost one. */
     void restore() throws SQLException {
+        try {
+            handleRestore();
+        } finally {
+            runCallbacks();
+        }
+    }
+
+    private void handleRestore() throws SQLException {
         if (depth == 0) {
             if (pending && CallStack.capture(config).inPoolsHands) realRollback(); // a pool resetting before it rolls back
             realSetAutoCommit(true);
@@ -519,6 +566,7 @@ final class Engine {
         int open = depth;
         while (depth > 0) pop();
         transactionEnded();
+        dropCallbacks();
         savepointStatement = null;
         warnOnce("connection lost in the transaction begun at " + beganAt, () -> "txguard: the connection was lost ("
                 + failure(cause) + ") with " + open + " open scope(s); the database rolled back the transaction begun at "
@@ -688,6 +736,76 @@ final class Engine {
         return -1;
     }
 
+    // ---------------------------------------------------------------- on-commit callbacks
+
+    /**
+     * TxGuard.onCommit: runs the callback at once when no transaction is open, otherwise after the real commit of
+     * the transaction open now, or never if the scope it is registered in is undone first (docs/side-effects.md).
+     */
+    void onCommit(Runnable callback) throws SQLException {
+        if (runningCallbacks && !pending && depth <= roundDepth) {
+            due.add(callback); // registered by a callback, with no new work open: this commit's round
+            return;
+        }
+        if (depth == 0 && realAutoCommit) {
+            // No transaction open: as after a commit, a round of its own.
+            if (due == null) due = new java.util.ArrayDeque<>(4);
+            due.add(callback);
+            runCallbacks();
+            return;
+        }
+        // In manual mode with no scope open, the connection's transaction (begun at its first statement) holds it:
+        // serial 0, which no scope's undoing reaches, and which a scope begun now continues.
+        if (onCommit == null) onCommit = new ArrayList<>(4);
+        onCommit.add(new OnCommit(depth == 0 ? 0 : scopes[depth - 1].serial, callback));
+    }
+
+    /** The real transaction committed: its callbacks are due, to run as the event that committed it ends. */
+    private void committed() {
+        if (onCommit == null || onCommit.isEmpty()) return;
+        if (due == null) due = new java.util.ArrayDeque<>(onCommit.size());
+        for (OnCommit c : onCommit) due.add(c.callback);
+        onCommit.clear();
+    }
+
+    /** The real transaction is over without a commit, or its commit was not seen: its callbacks never run. */
+    private void dropCallbacks() {
+        if (onCommit != null) onCommit.clear();
+    }
+
+    /** A scope's work is undone: the callbacks registered in it, or in scopes inside it, never run. */
+    private void dropCallbacksOf(Scope s) {
+        if (onCommit == null) return;
+        for (int i = onCommit.size() - 1; i >= 0 && onCommit.get(i).serial >= s.serial; i--) onCommit.remove(i);
+    }
+
+    /**
+     * Runs the callbacks due, in registration order, once the event that committed is handled and the connection is
+     * as the application will see it next. A callback that throws is logged with its failure, and the others still
+     * run: the commit stands, and an exception from commit() would tell legacy code that it did not, which code
+     * that retries or compensates on failure would act on. Callbacks that register callbacks run in the same round.
+     */
+    private void runCallbacks() {
+        if (runningCallbacks || due == null || due.isEmpty()) return;
+        runningCallbacks = true;
+        roundDepth = depth;
+        try {
+            for (Runnable callback; (callback = due.poll()) != null; ) {
+                try {
+                    callback.run();
+                } catch (RuntimeException failed) {
+                    Runnable which = callback;
+                    LOG.log(Level.ERROR, () -> "txguard: an on-commit callback (" + which.getClass().getName() + ")"
+                            + " failed after its transaction committed; the commit stands, and the other callbacks"
+                            + " ran", failed);
+                }
+            }
+        } finally {
+            runningCallbacks = false;
+            due.clear(); // an Error escaped a callback: the rest of this round is dropped with it
+        }
+    }
+
     // ---------------------------------------------------------------- end of the connection's use
 
     /** clearWarnings and endRequest: a pool handing the connection back (or a close) is the moment to clean up. */
@@ -762,6 +880,7 @@ final class Engine {
         }
         if (undone != null && !observe) rollbackToSavepoint(undone);
         while (depth > 0) pop();
+        dropCallbacks(); // the giver's commit, if it comes, is not seen here
     }
 
     // ---------------------------------------------------------------- the ownership model
@@ -841,6 +960,7 @@ final class Engine {
 
     /** Releases a scope's savepoint, rolling back to it first when asked or when the database insists. */
     private void release(Scope s, boolean rollBackFirst) throws SQLException {
+        if (rollBackFirst) dropCallbacksOf(s);
         String sp = s.savepoint;
         if (sp == null) return;
         s.savepoint = null;
@@ -859,6 +979,7 @@ final class Engine {
             if (!rollBackFirst && "25P02".equals(e.getSQLState())) {
                 // PostgreSQL aborted the transaction on an error in this scope, and nobody rolled the scope
                 // back: the only way to make the connection usable is to undo the scope, as Django does.
+                dropCallbacksOf(s);
                 sendSavepoint(s, sql, ROLLBACK_TO);
                 sendSavepoint(s, sql, RELEASE);
                 warnOnce("scope ended in an aborted transaction, begun at " + s.beganAt(), () -> "txguard: the scope"
@@ -897,6 +1018,7 @@ final class Engine {
     private void databaseRolledBack(SQLException cause) {
         String reason = "the database ended the whole transaction (" + failure(cause) + ")";
         transactionEnded();
+        dropCallbacks();
         try {
             realRollback();
         } catch (SQLException ignored) {
@@ -1014,12 +1136,22 @@ final class Engine {
     }
 
     private void plainCommit(int kind) throws SQLException {
-        if (kind == API) realCommit(); else executePlain("COMMIT");
+        if (kind == API) {
+            realCommit();
+        } else {
+            executePlain("COMMIT");
+            committed();
+        }
         transactionEnded();
     }
 
     private void plainRollback(int kind) throws SQLException {
-        if (kind == API) realRollback(); else executePlain("ROLLBACK");
+        if (kind == API) {
+            realRollback();
+        } else {
+            dropCallbacks();
+            executePlain("ROLLBACK");
+        }
         transactionEnded();
     }
 
@@ -1044,24 +1176,34 @@ final class Engine {
     }
 
     private void realSetAutoCommit(boolean autoCommit) throws SQLException {
+        boolean commits = autoCommit && !realAutoCommit; // as JDBC specifies
         callingReal++;
         try {
             real.setAutoCommit(autoCommit);
+        } catch (SQLException notCommitted) {
+            if (commits) dropCallbacks();
+            throw notCommitted;
         } finally {
             callingReal--;
         }
+        if (commits) committed();
     }
 
     private void realCommit() throws SQLException {
         callingReal++;
         try {
             real.commit();
+        } catch (SQLException notCommitted) {
+            dropCallbacks(); // a commit that failed, or that may not have happened: no side effect is safer
+            throw notCommitted;
         } finally {
             callingReal--;
         }
+        committed();
     }
 
     private void realRollback() throws SQLException {
+        dropCallbacks();
         callingReal++;
         try {
             real.rollback();
@@ -1118,6 +1260,7 @@ final class Engine {
     private Scope push(Scope s) {
         if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
         s.index = depth;
+        s.serial = nextScopeSerial++;
         scopes[depth++] = s;
         if (depth == 1) {
             beganOn = Thread.currentThread();

@@ -219,6 +219,26 @@ public final class Guard {
         return UnwrappedConnections.any ? UnwrappedConnections.guardToCall(connection) : null;
     }
 
+    /** TxGuard.onCommit: the callback goes to the engine of the physical connection behind any handle on it. */
+    public static void onCommit(Connection connection, Runnable callback) throws SQLException {
+        if (connection == null) throw new IllegalArgumentException("txguard onCommit: the connection is null");
+        if (callback == null) throw new IllegalArgumentException("txguard onCommit: the callback is null");
+        TxConnection guarded = guardedBehind(connection);
+        if (guarded == null) {
+            throw Errors.state("onCommit needs a connection txguard guards (from a jdbc:txguard: URL, a"
+                    + " TxGuardDataSource, or any connection under the agent), or a pool's handle on one; this one is a "
+                    + connection.getClass().getName() + ", and its commit would not be seen");
+        }
+        if (guarded.isClosed()) throw Errors.state("onCommit on a closed connection");
+        guarded.engine.onCommit(callback);
+    }
+
+    private static TxConnection guardedBehind(Connection connection) throws SQLException {
+        if (connection instanceof TxConnection) return (TxConnection) connection;
+        if (connection.isWrapperFor(TxConnection.class)) return connection.unwrap(TxConnection.class);
+        return UnwrappedConnections.guardOf(connection); // a driver's own connection the agent guards in place
+    }
+
     /**
      * The JVM-wide settings for the agent's instrumentation decisions; the defaults when they are invalid,
      * which is reported at start-up and at every connection, with what is allowed.

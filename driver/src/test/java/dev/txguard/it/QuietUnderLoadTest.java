@@ -204,7 +204,7 @@ class QuietUnderLoadTest {
         }
     }
 
-    private static void insertNote(Connection c, TestDb db, int id, String note) throws SQLException {
+    static void insertNote(Connection c, TestDb db, int id, String note) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + db.table + " (id, note) VALUES (?, ?)")) {
             insert.setInt(1, id);
             insert.setString(2, note);
@@ -216,7 +216,7 @@ class QuietUnderLoadTest {
      * Rows with an id of 100 and above fail as a serialization failure would, with the row's note in the message:
      * a trigger.
      */
-    private static void conflictOnSecretNotes(TestDb db) throws SQLException {
+    static void conflictOnSecretNotes(TestDb db) throws SQLException {
         Connection raw = db.raw();
         switch (db.database) {
             case POSTGRESQL:
