@@ -21,8 +21,9 @@ public final class Activations {
      * Each thread's activations again, in a slot chosen by its id: read with a plain load and an identity
      * check, where ThreadLocal.get often stays a call. That method is shared by every thread-local of the
      * JVM, and once the JIT has compiled it on its own it may be larger than the JIT inlines (measured in
-     * docs/performance.md, "Session 8"). A slot is written only while it is empty or its thread is gone,
-     * so two threads with the same slot never take it from each other: the second goes on using its thread-local.
+     * docs/performance.md, "the thread's activations without ThreadLocal.get"). A slot is written only while it
+     * is empty or its thread is gone, so two threads with the same slot never take it from each other: the second
+     * goes on using its thread-local.
      * The thread-local stays what a thread's activations are; a slot only finds them faster.
      */
     static final Stack[] SLOTS = new Stack[1024];

@@ -754,6 +754,9 @@ final class Engine {
             runCallbacks();
             return;
         }
+        // A nested scope whose owner has returned is settled first (merged, or undone), as at any event: the callback
+        // belongs to the scope its caller is in, not to one that is over.
+        if (depth > 1) reconcile(CallStack.capture(config));
         // In manual mode with no scope open, the connection's transaction (begun at its first statement) holds it:
         // serial 0, which no scope's undoing reaches, and which a scope begun now continues.
         if (onCommit == null) onCommit = new ArrayList<>(4);

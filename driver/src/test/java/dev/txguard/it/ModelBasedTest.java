@@ -71,6 +71,7 @@ class ModelBasedTest {
         assertEquals(model.failures, runner.failures, db.database + ": failures met" + program);
         Set<Integer> visible = db.committed();
         assertEquals(model.committed, visible, db.database + ": rows another connection sees" + program);
+        assertEquals(model.ran, runner.ran, db.database + ": on-commit callbacks that ran, in order" + program);
     }
 
     /** One table per database for the whole run, emptied before each program. */
@@ -123,7 +124,7 @@ class ModelBasedTest {
                 Tuple.of(9, Kind.COMMIT), Tuple.of(4, Kind.COMMIT_SQL), Tuple.of(6, Kind.ROLLBACK),
                 Tuple.of(3, Kind.ROLLBACK_SQL), Tuple.of(10, Kind.RESTORE), Tuple.of(3, Kind.STRAY_ROLLBACK),
                 Tuple.of(2, Kind.THROW), Tuple.of(2, Kind.RETURN), Tuple.of(4, Kind.SAVEPOINT),
-                Tuple.of(3, Kind.ROLLBACK_TO_SAVEPOINT), Tuple.of(1, Kind.CLOSE))
+                Tuple.of(3, Kind.ROLLBACK_TO_SAVEPOINT), Tuple.of(1, Kind.CLOSE), Tuple.of(4, Kind.ON_COMMIT))
                 .map(Op::new);
     }
 

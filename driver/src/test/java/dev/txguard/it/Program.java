@@ -11,7 +11,7 @@ final class Program {
 
     enum Kind {
         INSERT, BEGIN, BEGIN_SQL, COMMIT, COMMIT_SQL, ROLLBACK, ROLLBACK_SQL, RESTORE, STRAY_ROLLBACK, CALL, THROW,
-        RETURN, SAVEPOINT, ROLLBACK_TO_SAVEPOINT, CLOSE
+        RETURN, SAVEPOINT, ROLLBACK_TO_SAVEPOINT, CLOSE, ON_COMMIT
     }
 
     static final class Op {
@@ -50,6 +50,7 @@ final class Program {
                 case SAVEPOINT: out.append("if (!getAutoCommit()) sp = setSavepoint()"); break;
                 case ROLLBACK_TO_SAVEPOINT: out.append("if (sp is still valid) rollback(sp)"); break;
                 case CLOSE: out.append("close()"); break;
+                case ON_COMMIT: out.append("TxGuard.onCommit(c, ran::add)"); break;
                 case CALL:
                     out.append(caught ? "try { call {\n" : "call {\n");
                     callee.print(out, indent + 1);

@@ -25,6 +25,9 @@ final class ProgramRunner {
     private int nextId;
     /** What each catch caught, in order, then what escaped the program (if anything). */
     final List<String> failures = new ArrayList<>();
+    /** The on-commit callbacks that ran, by the order of their registration in the program, as they ran. */
+    final List<Integer> ran = new ArrayList<>();
+    private int nextCallback;
 
     ProgramRunner(Connection c, String table, List<Boolean> savepointRollbacks) {
         this.c = c;
@@ -97,6 +100,10 @@ final class ProgramRunner {
                         break;
                     case STRAY_ROLLBACK: Helper.rollback(c); break;
                     case CLOSE: c.close(); break; // the program goes on, and meets the closed connection
+                    case ON_COMMIT:
+                        int callback = nextCallback++;
+                        dev.txguard.TxGuard.onCommit(c, () -> ran.add(callback));
+                        break;
                     case THROW: throw new ProgramException();
                     case CALL:
                         // Dispatched here, not through a helper method: a helper's frame would be shared by

@@ -29,6 +29,8 @@ final class ReferenceModel {
         Activation owner;
         final boolean sql;
         final List<Row> rows = new ArrayList<>();
+        /** On-commit callbacks registered in the block's work: they go where its rows go, but for one thing (onCommit). */
+        final List<Integer> callbacks = new ArrayList<>();
         boolean rollbackOnly;
         /** When the work a rollback of this block undoes begins: its begin, or (nested) its last commit. */
         long mark;
@@ -82,6 +84,9 @@ final class ReferenceModel {
      */
     final List<Boolean> savepointRollbacks = new ArrayList<>();
     final Set<Integer> committed = new TreeSet<>();
+    /** The on-commit callbacks that ran, in the order they ran (docs/side-effects.md). */
+    final List<Integer> ran = new ArrayList<>();
+    private int nextCallback;
     final List<String> failures = new ArrayList<>();
     private final List<Block> blocks = new ArrayList<>();
     private final List<AppSavepoint> savepoints = new ArrayList<>();
@@ -163,6 +168,10 @@ final class ReferenceModel {
             close();
             return;
         }
+        if (op.kind == Program.Kind.ON_COMMIT) {
+            onCommit();
+            return;
+        }
         if (closed && op.kind != Program.Kind.THROW) {
             boolean noOp = op.kind == Program.Kind.COMMIT || op.kind == Program.Kind.ROLLBACK
                     || op.kind == Program.Kind.STRAY_ROLLBACK || op.kind == Program.Kind.RESTORE;
@@ -221,6 +230,7 @@ final class ReferenceModel {
     private void undoTop() {
         Block b = top();
         b.rows.clear();
+        b.callbacks.clear();
         for (AppSavepoint sp : savepoints) if (sp.at > b.mark) sp.valid = false;
     }
 
@@ -236,6 +246,22 @@ final class ReferenceModel {
         if (!target.valid) return; // not performed: see savepointRollbacks
         for (Block b : blocks) b.rows.removeIf(row -> row.at > target.at);
         for (AppSavepoint sp : savepoints) if (sp.at > target.at) sp.valid = false;
+    }
+
+    /**
+     * A callback is registered in the work open now, as a row would be inserted, and runs when such a row would
+     * commit, or never if it would be undone. Unlike a row, it is refused only on a closed connection (never in a
+     * rollback-only block, where it is dropped with the block's work), and a rollback to an application savepoint
+     * leaves it (txguard's scopes decide, not the application's savepoints).
+     */
+    private void onCommit() throws Failure {
+        int id = nextCallback++;
+        if (closed) throw new Failure("txguard");
+        if (blocks.isEmpty()) {
+            ran.add(id); // no transaction open
+            return;
+        }
+        top().callbacks.add(id);
     }
 
     private void insert() throws Failure {
@@ -267,10 +293,14 @@ final class ReferenceModel {
         if (blocks.size() == 1) {
             for (Row row : b.rows) committed.add(row.id);
             b.rows.clear();
+            ran.addAll(b.callbacks);
+            b.callbacks.clear();
             transactionEnded(); // the block goes on, in a new transaction
         } else {
             blocks.get(blocks.size() - 2).rows.addAll(b.rows);
             b.rows.clear();
+            blocks.get(blocks.size() - 2).callbacks.addAll(b.callbacks);
+            b.callbacks.clear();
             released(b);
         }
         b.mark = ++clock;
@@ -286,6 +316,7 @@ final class ReferenceModel {
         Block b = top();
         if (blocks.size() == 1) {
             b.rows.clear();
+            b.callbacks.clear();
             transactionEnded();
         } else {
             undoTop();
@@ -312,8 +343,10 @@ final class ReferenceModel {
             if (blocks.size() > 1) undoTop();
         } else if (blocks.size() == 1) {
             for (Row row : b.rows) committed.add(row.id);
+            ran.addAll(b.callbacks);
         } else {
             blocks.get(blocks.size() - 2).rows.addAll(b.rows);
+            blocks.get(blocks.size() - 2).callbacks.addAll(b.callbacks);
         }
         if (blocks.size() > 1) released(b);
         endByItsEvent();
@@ -332,6 +365,7 @@ final class ReferenceModel {
             released(top());
             Block b = pop();
             top().rows.addAll(b.rows);
+            top().callbacks.addAll(b.callbacks);
         } else {
             top().owner = caller;
         }
