@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * txguard's work for them: registering, keeping, and running each after the commit.
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar OnCommitCost -f 2 -wi 5 -i 5 -w 1 -r 1 -prof gc \
+ * java -cp benchmarks/target/benchmarks.jar org.openjdk.jmh.Main OnCommitCost -f 2 -wi 5 -i 5 -w 1 -r 1 -prof gc \
  *   -jvmArgsAppend "-XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.txguard.stubdb.*::*"
  * </pre>
  */
