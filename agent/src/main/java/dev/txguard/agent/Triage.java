@@ -64,7 +64,7 @@ final class Triage implements ClassFileTransformer {
             if ((access & (Opcodes.ACC_INTERFACE | Opcodes.ACC_SYNTHETIC)) != 0) return null;
             int declared = declaredMethods(header);
             String name = className.replace('/', '.');
-            boolean classLoader = (declared & LOAD_CLASS) != 0 && !className.startsWith("jdk/internal/")
+            boolean classLoader = (declared & LOAD_CLASS) != 0 && !isLoaderLeftAlone(className)
                     && (kinds(name, loader, classBeingRedefined) & SuperTypes.CLASS_LOADER) != 0;
             boolean guarded = mayGuard(className, name, loader, classBeingRedefined, declared);
             if (!classLoader && !guarded) return null;
@@ -98,7 +98,7 @@ final class Triage implements ClassFileTransformer {
             String internalName = loaded.getName().replace('.', '/');
             if (isTxguards(internalName)) continue;
             int declared = declaredMethods(loaded);
-            if ((declared & LOAD_CLASS) != 0 && !internalName.startsWith("jdk/internal/")
+            if ((declared & LOAD_CLASS) != 0 && !isLoaderLeftAlone(internalName)
                     && ClassLoader.class.isAssignableFrom(loaded)
                     || mayGuard(internalName, loaded.getName(), loaded.getClassLoader(), loaded, declared)) {
                 wanted.add(loaded);
@@ -140,7 +140,7 @@ final class Triage implements ClassFileTransformer {
      */
     private boolean mayGuard(String internalName, String name, ClassLoader loader, Class<?> classBeingRedefined,
                              int declared) {
-        if (loader == null || isJdks(internalName)) return false;
+        if (isNeverGuarded(internalName, loader)) return false;
         if ((declared & GUARDED_METHOD) != 0 && (kinds(name, loader, classBeingRedefined) & GUARDED) != 0) return true;
         if (internalName.equals(HIKARI_PROXY_CONNECTION)) return true;
         if (durableMethods && Guard.mayDeclareDurableMethods(name)) return true;
@@ -196,14 +196,27 @@ final class Triage implements ClassFileTransformer {
         return offset;
     }
 
-    private static boolean isJdks(String internalName) {
-        return internalName.startsWith("java/") || internalName.startsWith("javax/") || internalName.startsWith("jdk/")
-                || internalName.startsWith("sun/") || internalName.startsWith("com/sun/");
+    /**
+     * What the guard never instruments: the JDK's classes, txguard's own, and whatever the bootstrap loader loads
+     * (it cannot see java.sql). Byte Buddy's guard transformer is told the same (TxGuardAgent).
+     */
+    static boolean isNeverGuarded(String internalName, ClassLoader loader) {
+        return loader == null || internalName.startsWith("java/") || internalName.startsWith("javax/")
+                || internalName.startsWith("jdk/") || internalName.startsWith("sun/")
+                || internalName.startsWith("com/sun/") || isTxguards(internalName);
     }
+
+    /** Class loaders whose loadClass needs no LoadClassAdvice: the JDK's own internal ones find txguard anyway. */
+    static boolean isLoaderLeftAlone(String internalName) {
+        return internalName.startsWith("jdk/internal/") || isTxguards(internalName);
+    }
+
+    private static final String ENGINE = LoadClassAdvice.ENGINE.replace('.', '/');
+    private static final String AGENT = LoadClassAdvice.AGENT.replace('.', '/');
+    private static final String PUBLIC_API = LoadClassAdvice.PUBLIC_API.replace('.', '/');
 
     /** txguard's engine, its agent (and the Byte Buddy within) and its public API, never instrumented. */
     static boolean isTxguards(String internalName) {
-        return internalName.startsWith("dev/txguard/internal/") || internalName.startsWith("dev/txguard/agent/")
-                || internalName.startsWith("dev/txguard/TxGuard");
+        return internalName.startsWith(ENGINE) || internalName.startsWith(AGENT) || internalName.startsWith(PUBLIC_API);
     }
 }

@@ -1,17 +1,14 @@
 package dev.txguard.agent;
 
-import static net.bytebuddy.matcher.ElementMatchers.any;
 import static net.bytebuddy.matcher.ElementMatchers.declaresField;
 import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isBridge;
-import static net.bytebuddy.matcher.ElementMatchers.isBootstrapClassLoader;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isNative;
 import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.returns;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -106,7 +103,7 @@ public final class TxGuardAgent {
                 .disableClassFormatChanges()
                 .with(JDK_TYPES_FROM_ANY_LOADER)
                 .with(new QuietListener())
-                .ignore(nameStartsWith("jdk.internal.").or(txguardsOwn()))
+                .ignore((type, loader, module, redefined, domain) -> Triage.isLoaderLeftAlone(internalName(type)))
                 .type(SuperTypes.concrete(SuperTypes.CLASS_LOADER))
                 .transform(new AgentBuilder.Transformer.ForAdvice()
                         .include(TxGuardAgent.class.getClassLoader())
@@ -119,8 +116,7 @@ public final class TxGuardAgent {
                 .disableClassFormatChanges()
                 .with(JDK_TYPES_FROM_ANY_LOADER)
                 .with(new GuardingListener())
-                .ignore(notApplicationCode())
-                .or(any(), isBootstrapClassLoader())
+                .ignore((type, loader, module, redefined, domain) -> Triage.isNeverGuarded(internalName(type), loader))
                 .type(SeesTxguard.only(SuperTypes.concrete(SuperTypes.DRIVER)))
                 .transform(advice(DRIVER_CONNECT))
                 .transform(inPlace(DRIVER_CONNECT))
@@ -322,16 +318,8 @@ public final class TxGuardAgent {
                         GuardConnectionAdvice.InPlace.class.getName());
     }
 
-    /** The JDK, txguard itself (its driver, agent and shaded Byte Buddy) are never instrumented (nor, by Triage, synthetic classes). */
-    private static ElementMatcher.Junction<TypeDescription> notApplicationCode() {
-        return nameStartsWith("java.").or(nameStartsWith("javax.")).or(nameStartsWith("jdk."))
-                .or(nameStartsWith("sun.")).or(nameStartsWith("com.sun."))
-                .or(txguardsOwn());
-    }
-
-    private static ElementMatcher.Junction<TypeDescription> txguardsOwn() {
-        return nameStartsWith(LoadClassAdvice.ENGINE).or(nameStartsWith(LoadClassAdvice.AGENT))
-                .or(nameStartsWith(LoadClassAdvice.PUBLIC_API));
+    private static String internalName(TypeDescription type) {
+        return type.getName().replace('.', '/');
     }
 
     /**
