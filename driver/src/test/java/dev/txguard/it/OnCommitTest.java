@@ -81,6 +81,22 @@ class OnCommitTest {
             c.setAutoCommit(true);
         }
 
+        /** Swallows a failed insert, then commits the rest of its work, as legacy code does. */
+        static void saveSwallowingAFailure(Connection c, TestDb db, List<String> sent) throws SQLException {
+            c.setAutoCommit(false);
+            try {
+                TxGuard.onCommit(c, () -> sent.add("swallowed"));
+                try {
+                    db.insert(c, 1);
+                } catch (SQLException duplicate) {
+                    // swallowed
+                }
+                c.commit();
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+
         /** Rolls back a transaction it did not begin. */
         static void undoEverything(Connection c) throws SQLException {
             c.rollback();
@@ -188,6 +204,27 @@ class OnCommitTest {
             c.commit(); // the DAO's scope, left by the error, is rolled back to its savepoint
             c.setAutoCommit(true);
             assertEquals(List.of("service"), sent);
+            db.assertCommitted(1);
+        }
+    }
+
+    /**
+     * A nested scope commits after a failure it swallowed. Elsewhere its work, and its callback, join the enclosing
+     * scope, as in plain JDBC; on PostgreSQL the failure aborted the transaction, the scope is rolled back to its
+     * savepoint (the only way to go on), and its callback goes with it.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aScopeWhoseFailureAbortedTheTransaction_dropsItsCallbacks(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            TxGuard.onCommit(c, () -> sent.add("service"));
+            CarelessDao.saveSwallowingAFailure(c, db, sent);
+            c.commit();
+            c.setAutoCommit(true);
+            assertEquals(database == Database.POSTGRESQL ? List.of("service") : List.of("service", "swallowed"), sent);
             db.assertCommitted(1);
         }
     }
