@@ -40,13 +40,13 @@ public class TxGuardDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
-        if (delegate != null) return Guard.wrap(delegate.getConnection());
+        if (delegate != null) return Guard.connectThrough(delegate, null, null);
         return connect(user, password);
     }
 
     @Override
     public Connection getConnection(String username, String password) throws SQLException {
-        if (delegate != null) return Guard.wrap(delegate.getConnection(username, password));
+        if (delegate != null) return Guard.connectThrough(delegate, username, password);
         return connect(username, password);
     }
 

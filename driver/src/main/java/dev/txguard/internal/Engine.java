@@ -150,6 +150,8 @@ final class Engine {
     /** The connection is a data source's or pool's handle, which its pool may enlist after handing it out. */
     private final boolean mayBeEnlistedLater;
     private final boolean observe;
+    /** The handle a test transaction gave for the real connection (see TestTransactions); null everywhere else. */
+    private final PinnedConnection pinned;
 
     private boolean realAutoCommit;
     private Scope[] scopes = new Scope[8];
@@ -194,6 +196,7 @@ final class Engine {
         this.config = config;
         this.dialect = dialect;
         this.observe = config.observe();
+        this.pinned = real instanceof PinnedConnection ? (PinnedConnection) real : null;
         this.defaultAutoCommit = real.getAutoCommit(); // nothing can have unwrapped it yet
         this.realAutoCommit = defaultAutoCommit;
         this.giversTransaction = !defaultAutoCommit && origin != FROM_A_DRIVER;
@@ -212,8 +215,18 @@ final class Engine {
         if (autoCommit) restore(); else begin(API, null, Sql.BEGIN);
     }
 
+    /**
+     * A connection that is not a test transaction's handle, used while one is open: what it commits would stay in the
+     * database after the test, so it is refused. Asked as statements are created and transactions begin, for the
+     * price of one volatile read; a test that commits for real opens connections of its own, which pass.
+     */
+    void checkPartOfAnOpenTest() throws SQLException {
+        if (TestTransactions.open && pinned == null) TestTransactions.refuseUnpinned();
+    }
+
     /** A begin: setAutoCommit(false) (kind API) or a SQL begin (kind SQL, with its text). */
     void begin(int kind, String sql, int sqlKind) throws SQLException {
+        if (depth == 0) checkPartOfAnOpenTest();
         CallStack here = CallStack.captureBegin(config); // from here, not from a helper: see CallStack's capture methods
         if (kind == API && here.inPoolsHands) {
             // A pool configuring the connection with autoCommit=false, or resetting it on return: manual
@@ -247,7 +260,11 @@ final class Engine {
             }
             Scope outer = push(new Scope(kind, here));
             outer.restoreAutoCommit = restoreAutoCommit;
-            if (sqlKind == Sql.BEGIN_WITH_MODES) {
+            if (sqlKind == Sql.BEGIN_WITH_MODES && pinned != null) {
+                report(here, "begin with characteristics under a test transaction", "transaction characteristics in "
+                        + Sql.leadingWords(sql, dialect) + " are ignored: under the test transaction of "
+                        + TestTransactions.innermostName() + " this transaction is a savepoint inside it");
+            } else if (sqlKind == Sql.BEGIN_WITH_MODES) {
                 boolean driversTransactionEnded = false;
                 try (Statement s = real.createStatement()) {
                     if (dialect.driverKeepsATransactionOpen) {
@@ -464,6 +481,7 @@ final class Engine {
 
     /** Before any statement runs: confirms the scope it belongs to, refuses it in a rollback-only scope. */
     void beforeStatement() throws SQLException {
+        if (pinned != null) pinned.beforeStatement();
         if (!realAutoCommit) pending = true;
         if (depth == 0) return;
         if (depth > 1) reconcile(CallStack.capture(config)); // which scope this statement belongs to depends on who runs it
@@ -482,6 +500,7 @@ final class Engine {
      * nested scopes did and merged into it.
      */
     private void setSavepoints() throws SQLException {
+        if (pinned != null) pinned.ensureStart(); // the handle's transaction first, as at any statement
         for (int i = 1; i < depth; i++) {
             Scope scope = scopes[i];
             if (scope.savepoint != null) continue;
@@ -518,7 +537,8 @@ final class Engine {
         return (e.getSQLState() == null ? "no SQLState" : "SQLState " + e.getSQLState()) + ", vendor code " + e.getErrorCode();
     }
 
-    void statementSucceeded() {
+    void statementSucceeded() throws SQLException {
+        if (pinned != null) pinned.statementSucceeded();
         if (depth > 0) scopes[depth - 1].lastStatementFailed = false;
     }
 
@@ -528,6 +548,7 @@ final class Engine {
      * SQLState is what retry logic and pools act on.
      */
     SQLException statementFailed(SQLException e) {
+        if (pinned != null) pinned.statementFailed(e);
         if (depth == 0 || observe) return e;
         String state = e.getSQLState();
         if (isConnectionLost(e)) {
@@ -584,6 +605,10 @@ final class Engine {
                 begin(SQL, sql, kind);
                 return true;
             case Sql.COMMIT:
+                if (depth == 0 && pinned != null) {
+                    plainCommit(SQL);
+                    return true;
+                }
                 if (depth == 0) {
                     transactionEnded();
                     return false;
@@ -591,6 +616,10 @@ final class Engine {
                 commit(SQL);
                 return true;
             case Sql.ROLLBACK:
+                if (depth == 0 && pinned != null) {
+                    plainRollback(SQL);
+                    return true;
+                }
                 if (depth == 0) {
                     transactionEnded();
                     return false;
@@ -608,9 +637,10 @@ final class Engine {
                 if (dialect.isolationChangeCommits) refuseImplicitCommitInNestedScope(Sql.leadingWords(sql, dialect));
                 return false;
             case Sql.UNSUPPORTED_CONTROL:
-                if (depth > 0) {
+                if (depth > 0 || pinned != null) {
                     refuseOrReport("untranslatable control", Errors.state(Sql.leadingWords(sql, dialect) + " cannot be"
-                            + " translated inside the transaction begun at " + scopes[0].beganAt()
+                            + " translated inside " + (depth > 0 ? "the transaction begun at " + scopes[0].beganAt()
+                            : "the test transaction of " + TestTransactions.innermostName())
                             + "; use commit(), rollback() or setAutoCommit() instead"));
                 }
                 return false;
@@ -626,13 +656,20 @@ final class Engine {
 
     /** Before the driver's setTransactionIsolation, which commits the open transaction on some databases (H2, Derby). */
     void isolationChange(int level) throws SQLException {
-        if (!dialect.isolationChangeCommits || depth <= 1) return;
+        if (!dialect.isolationChangeCommits || depth <= 1 || pinned != null) return; // a pinned handle keeps the level
         if (!dialect.sameIsolationLevelCommits && real.getTransactionIsolation() == level) return;
         refuseImplicitCommitInNestedScope("setTransactionIsolation");
     }
 
     /** What the database would commit implicitly: refused in a nested scope, as no savepoint survives it. */
     private void refuseImplicitCommitInNestedScope(String what) throws SQLException {
+        if (pinned != null) {
+            throw Errors.implicitCommit(what + " would make " + dialect + " commit the test transaction of "
+                    + TestTransactions.innermostName() + " implicitly: what the test and the tests before it in the same"
+                    + " transaction wrote would stay in the database. txguard refuses it under a test transaction."
+                    + " Run it before the tests, on a connection txguard does not guard (a plain jdbc: URL), or in a test"
+                    + " that commits for real and cleans up after itself.");
+        }
         if (depth <= 1) return; // in the outermost scope, as without txguard
         refuseOrReport("implicit commit in a nested scope", Errors.implicitCommit(what + " would make " + dialect + " commit the"
                 + " transaction begun at " + scopes[0].beganAt() + " implicitly, which no savepoint survives; txguard"
@@ -715,6 +752,25 @@ final class Engine {
     /** For tests: the scopes open now. */
     int openScopes() {
         return depth;
+    }
+
+    /** Where the outermost scope the application opened began, or null when none is open (a test's leak check). */
+    String openScopeBeganAt() {
+        if (depth == 0) return null;
+        Scope s = scopes[0].kind == IMPLICIT && depth > 1 ? scopes[1] : scopes[0];
+        return s.beganAt();
+    }
+
+    /**
+     * The test level this engine's handle ran in has ended and rolled back (see TestTransactions): scopes left open
+     * and callbacks waiting for a commit are forgotten, as the work they belonged to is gone.
+     */
+    void testLevelEnded() {
+        while (depth > 0) pop();
+        transactionEnded();
+        dropCallbacks();
+        endedBeginStack = null;
+        realAutoCommit = pinned.autoCommit();
     }
 
     /** For tests: the application savepoints still tracked (they must not outlive their transaction). */
@@ -1055,7 +1111,7 @@ final class Engine {
         if (index >= savepointSql.length) savepointSql = java.util.Arrays.copyOf(savepointSql, Math.max(4, index * 2));
         String[] sql = savepointSql[index];
         if (sql == null) {
-            String name = "txguard_" + index;
+            String name = (pinned == null ? "txguard_" : pinned.savepointPrefix) + index;
             sql = new String[] {name, dialect.setSavepointSql(name), dialect.rollbackToSavepointSql(name),
                 dialect.releaseSavepointSql(name)};
             savepointSql[index] = sql;
@@ -1065,6 +1121,11 @@ final class Engine {
 
     /** One of a scope's savepoint operations (SET, ROLLBACK_TO, RELEASE): as SQL, or through JDBC where the dialect asks. */
     private void sendSavepoint(Scope s, String[] sql, int operation) throws SQLException {
+        if (pinned != null) {
+            s.jdbcSavepoint = pinned.engineSavepoint(s.jdbcSavepoint, sql[NAME], operation == SET,
+                    operation == ROLLBACK_TO, operation == RELEASE);
+            return;
+        }
         if (!dialect.savepointsThroughJdbc) {
             sendSavepointSql(sql[operation]);
             return;
@@ -1127,7 +1188,9 @@ final class Engine {
     // ---------------------------------------------------------------- plain JDBC, for observe mode and no scope
 
     private void plainBegin(int kind, String sql) throws SQLException {
-        if (kind == SQL) {
+        if (kind == SQL && pinned != null) {
+            executePlain("BEGIN");
+        } else if (kind == SQL) {
             try (Statement s = real.createStatement()) {
                 s.execute(sql);
             }
@@ -1159,6 +1222,11 @@ final class Engine {
     }
 
     private void executePlain(String sql) throws SQLException {
+        if (pinned != null) {
+            pinned.plainControl(sql); // played inside the test transaction, never sent
+            realAutoCommit = pinned.autoCommit();
+            return;
+        }
         try (Statement s = real.createStatement()) {
             s.execute(sql);
         }
@@ -1245,7 +1313,7 @@ final class Engine {
     // ---------------------------------------------------------------- reporting and the stack of scopes
 
     private void refuseOrReport(String what, SQLException error) throws SQLException {
-        if (!observe) throw error;
+        if (!observe || pinned != null) throw error; // nothing a test transaction cannot survive is let through
         report(CallStack.capture(config), what, error.getMessage());
     }
 

@@ -23,6 +23,16 @@ public final class Guard {
         Config config = Config.forConnection(info); // a bad setting fails before any connection opens
         String realUrl = Delegates.realUrl(url);
         Driver driver = Delegates.driverFor(realUrl, url);
+        if (TestTransactions.open) {
+            Connection pinned = TestTransactions.connect(realUrl, info, config, () -> connectReal(driver, realUrl, info));
+            if (pinned != null) return pinned;
+        }
+        Connection real = connectReal(driver, realUrl, info);
+        RememberedAutoCommit.checkTheConnectingPool();
+        return guard(real, config, Engine.FROM_A_DRIVER);
+    }
+
+    private static Connection connectReal(Driver driver, String realUrl, Properties info) throws SQLException {
         Connection real;
         OWN_CONNECT.set(Boolean.TRUE); // under the agent, the real driver's connect must not guard it first
         try {
@@ -33,8 +43,7 @@ public final class Guard {
         if (real == null) {
             throw Errors.state("the driver " + driver.getClass().getName() + " declined the URL it said it accepts");
         }
-        RememberedAutoCommit.checkTheConnectingPool();
-        return guard(real, config, Engine.FROM_A_DRIVER);
+        return real;
     }
 
     /** The real driver's properties, asked with the real URL. */
@@ -66,6 +75,16 @@ public final class Guard {
 
     private static boolean leftAlone(Connection returned) {
         return returned == null || OWN_CONNECT.get() != null || OPENING_FOR_XA.get()[0] > 0;
+    }
+
+    /** A connection from a DataSource txguard wraps (TxGuardDataSource): guarded, or pinned under a test transaction. */
+    public static Connection connectThrough(javax.sql.DataSource source, String user, String password) throws SQLException {
+        if (TestTransactions.open) {
+            Connection pinned = TestTransactions.connectThrough(source, user, Config.forConnection(null),
+                    () -> user == null ? source.getConnection() : source.getConnection(user, password));
+            if (pinned != null) return pinned;
+        }
+        return wrap(user == null ? source.getConnection() : source.getConnection(user, password));
     }
 
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */

@@ -29,27 +29,27 @@ class TxStatement extends StatementBase {
         return false;
     }
 
-    final boolean succeeded(boolean result) {
+    final boolean succeeded(boolean result) throws SQLException {
         engine.statementSucceeded();
         return result;
     }
 
-    final int succeeded(int result) {
+    final int succeeded(int result) throws SQLException {
         engine.statementSucceeded();
         return result;
     }
 
-    final long succeeded(long result) {
+    final long succeeded(long result) throws SQLException {
         engine.statementSucceeded();
         return result;
     }
 
-    final int[] succeeded(int[] result) {
+    final int[] succeeded(int[] result) throws SQLException {
         engine.statementSucceeded();
         return result;
     }
 
-    final long[] succeeded(long[] result) {
+    final long[] succeeded(long[] result) throws SQLException {
         engine.statementSucceeded();
         return result;
     }

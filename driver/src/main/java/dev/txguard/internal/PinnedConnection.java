@@ -1,0 +1,367 @@
+package dev.txguard.internal;
+
+import java.sql.CallableStatement;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+
+/**
+ * What the engine of a connection opened under a test transaction (see TestTransactions) takes for its real
+ * connection: a handle on the one physical connection pinned for its database, which plays a connection of its
+ * own inside the test transaction. Its autocommit is its own; its transaction is a savepoint in the test
+ * transaction, set before its first statement, released by its commit (the work joins the test transaction,
+ * where every other handle sees it, as after a real commit) and rolled back to by its rollback. Its close, and
+ * a pool's eviction or reset, reach only this handle; nothing it does ends the test transaction.
+ *
+ * <p>Used from one thread at a time, as the connection it plays.
+ */
+final class PinnedConnection extends ConnectionBase {
+
+    final TestTransactions.Database database;
+    /** Names this handle's savepoints, and those of its engine's nested scopes: no other handle's clash with them. */
+    final String savepointPrefix;
+    Engine engine;
+    private boolean autoCommit = true;
+    /** Autocommit was turned off by a SQL BEGIN, and comes back on with the SQL COMMIT or ROLLBACK that ends it. */
+    private boolean begunBySql;
+    private boolean closed;
+    /**
+     * The start of this handle's transaction in manual mode: set before its first statement, as late as can be, so
+     * that a rollback undoes as little of what other handles did meanwhile as it can; null outside a transaction.
+     */
+    private TestTransactions.Mark start;
+    /**
+     * In autocommit mode on a database where a failed statement aborts the whole transaction (PostgreSQL): a
+     * savepoint around each statement, so that a failure undoes only that statement, as in production, and not
+     * the test transaction.
+     */
+    private TestTransactions.Mark statementStart;
+    private int nextApplicationSavepoint = 1;
+    /** Kept, not sent: inside the test transaction these cannot change (PostgreSQL refuses, H2 and Derby commit). */
+    private Integer isolation;
+    private Boolean readOnly;
+
+    PinnedConnection(TestTransactions.Database database, int id) {
+        super(database.physical);
+        this.database = database;
+        this.savepointPrefix = "txguard_t" + id + "_";
+    }
+
+    // ---------------------------------------------------------------- the handle's own transaction
+
+    boolean autoCommit() {
+        return autoCommit;
+    }
+
+    @Override
+    public boolean getAutoCommit() throws SQLException {
+        checkOpen();
+        return autoCommit;
+    }
+
+    @Override
+    public void setAutoCommit(boolean on) throws SQLException {
+        usable();
+        if (on == autoCommit) return;
+        if (on) endStart(false); // JDBC: turning autocommit on commits
+        autoCommit = on;
+        begunBySql = false;
+    }
+
+    @Override
+    public void commit() throws SQLException {
+        usable();
+        endStart(false);
+    }
+
+    @Override
+    public void rollback() throws SQLException {
+        usable();
+        endStart(true);
+    }
+
+    /** The engine's plain SQL transaction control (observe mode, or no scope open): played, never sent. */
+    void plainControl(String sql) throws SQLException {
+        usable();
+        if ("BEGIN".equals(sql)) {
+            if (!autoCommit) return;
+            setAutoCommit(false);
+            begunBySql = true;
+            return;
+        }
+        endStart("ROLLBACK".equals(sql));
+        if (begunBySql) {
+            autoCommit = true;
+            begunBySql = false;
+        }
+    }
+
+    /** Before any statement of this handle runs, and before its engine sets a savepoint (Engine.beforeStatement). */
+    void beforeStatement() throws SQLException {
+        usable();
+        if (!autoCommit) {
+            ensureStart();
+        } else if (database.dialect.errorAbortsTransaction) {
+            statementStart = database.set(null, savepointPrefix + "s", this);
+        }
+    }
+
+    void ensureStart() throws SQLException {
+        if (start != null && start.removed) start = null; // its level ended
+        if (start == null) start = database.set(null, savepointPrefix + "0", this);
+    }
+
+    /** A statement of this handle ran (Engine.statementSucceeded). */
+    void statementSucceeded() throws SQLException {
+        TestTransactions.Mark s = statementStart;
+        if (s == null) return;
+        statementStart = null;
+        database.release(s);
+    }
+
+    /** A statement of this handle failed: in autocommit mode it undoes nothing else, as in production. */
+    void statementFailed(SQLException failure) {
+        TestTransactions.Mark s = statementStart;
+        if (s == null) return;
+        statementStart = null;
+        try {
+            database.rollbackTo(s);
+            database.release(s);
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Commits (releases) or rolls back this handle's transaction; the next one starts at its first statement. */
+    private void endStart(boolean rollBack) throws SQLException {
+        TestTransactions.Mark s = start;
+        if (s == null) return;
+        start = null;
+        if (rollBack) database.rollbackTo(s);
+        database.release(s);
+    }
+
+    /** One of the engine's savepoint operations for a nested scope: on this connection's stack, as the handle's own. */
+    Savepoint engineSavepoint(Savepoint current, String name, boolean set, boolean rollBack, boolean release)
+            throws SQLException {
+        if (set) return database.set(null, name, this);
+        TestTransactions.Mark mark = (TestTransactions.Mark) current;
+        if (rollBack) database.rollbackTo(mark);
+        if (release) {
+            database.release(mark);
+            return null;
+        }
+        return mark;
+    }
+
+    @Override
+    public Savepoint setSavepoint() throws SQLException {
+        usable();
+        return database.set(null, savepointPrefix + "a" + nextApplicationSavepoint++, this);
+    }
+
+    @Override
+    public Savepoint setSavepoint(String name) throws SQLException {
+        usable();
+        return database.set(name, savepointPrefix + "a" + nextApplicationSavepoint++, this);
+    }
+
+    @Override
+    public void rollback(Savepoint savepoint) throws SQLException {
+        usable();
+        database.rollbackTo(mine(savepoint));
+    }
+
+    @Override
+    public void releaseSavepoint(Savepoint savepoint) throws SQLException {
+        usable();
+        database.release(mine(savepoint));
+    }
+
+    private TestTransactions.Mark mine(Savepoint savepoint) throws SQLException {
+        if (savepoint instanceof TestTransactions.Mark && ((TestTransactions.Mark) savepoint).owner == this) {
+            TestTransactions.Mark mark = (TestTransactions.Mark) savepoint;
+            if (!mark.removed) return mark;
+        }
+        throw new SQLException("txguard: the savepoint is not set on this connection", "3B001");
+    }
+
+    /**
+     * A test level ends (TestTransactions): the savepoints set in it are gone with its rollback, and an engine
+     * that still has scopes open (the test left them open) forgets them, so that the next test starts clean.
+     */
+    void levelEnded() {
+        if (start != null && start.removed) start = null;
+        if (statementStart != null && statementStart.removed) statementStart = null;
+        if (engine != null) engine.testLevelEnded();
+    }
+
+    /** Where the scope this handle's application left open began, or null when none is open. */
+    String openScopeBeganAt() {
+        return engine == null ? null : engine.openScopeBeganAt();
+    }
+
+    // ---------------------------------------------------------------- use and end of the handle
+
+    private void checkOpen() throws SQLException {
+        if (closed) throw new SQLException("txguard: the connection is closed", "08003");
+    }
+
+    /** Open, and inside a test transaction that pins connections: otherwise no physical connection is its. */
+    private void usable() throws SQLException {
+        checkOpen();
+        database.checkUsable();
+    }
+
+    private java.sql.Connection physical() {
+        return delegate;
+    }
+
+    @Override
+    public void close() throws SQLException {
+        if (closed) return;
+        try {
+            if (database.inUse()) endStart(true); // the engine rolled back what it knew of; this ends the savepoint
+        } finally {
+            closed = true;
+            database.closed(this);
+        }
+    }
+
+    @Override
+    public void abort(java.util.concurrent.Executor executor) throws SQLException {
+        close(); // the physical connection is the test's: only this handle ends
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public boolean isValid(int timeout) throws SQLException {
+        return !closed && database.inUse() && delegate.isValid(timeout);
+    }
+
+    @Override
+    public void beginRequest() {
+        // the physical connection's requests are the test's
+    }
+
+    @Override
+    public void endRequest() {
+        // as beginRequest
+    }
+
+    @Override
+    public void setTransactionIsolation(int level) throws SQLException {
+        checkOpen();
+        isolation = level;
+    }
+
+    @Override
+    public int getTransactionIsolation() throws SQLException {
+        checkOpen();
+        return isolation != null ? isolation : delegate.getTransactionIsolation();
+    }
+
+    @Override
+    public void setReadOnly(boolean value) throws SQLException {
+        checkOpen();
+        readOnly = value;
+    }
+
+    @Override
+    public boolean isReadOnly() throws SQLException {
+        checkOpen();
+        return readOnly != null ? readOnly : delegate.isReadOnly();
+    }
+
+    @Override
+    <T> T unwrapped(T driverObject) {
+        return driverObject;
+    }
+
+    // ---------------------------------------------------------------- statements go to the physical connection
+
+    @Override
+    public Statement createStatement() throws SQLException {
+        usable();
+        return delegate.createStatement();
+    }
+
+    @Override
+    public Statement createStatement(int type, int concurrency) throws SQLException {
+        usable();
+        return delegate.createStatement(type, concurrency);
+    }
+
+    @Override
+    public Statement createStatement(int type, int concurrency, int holdability) throws SQLException {
+        usable();
+        return delegate.createStatement(type, concurrency, holdability);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql) throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql, autoGeneratedKeys);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql, columnIndexes);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql, columnNames);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int type, int concurrency) throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql, type, concurrency);
+    }
+
+    @Override
+    public PreparedStatement prepareStatement(String sql, int type, int concurrency, int holdability)
+            throws SQLException {
+        usable();
+        return delegate.prepareStatement(sql, type, concurrency, holdability);
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql) throws SQLException {
+        usable();
+        return delegate.prepareCall(sql);
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
+        usable();
+        return delegate.prepareCall(sql, type, concurrency);
+    }
+
+    @Override
+    public CallableStatement prepareCall(String sql, int type, int concurrency, int holdability) throws SQLException {
+        usable();
+        return delegate.prepareCall(sql, type, concurrency, holdability);
+    }
+
+    @Override
+    public DatabaseMetaData getMetaData() throws SQLException {
+        checkOpen();
+        return delegate.getMetaData();
+    }
+}

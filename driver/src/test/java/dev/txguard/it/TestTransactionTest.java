@@ -1,0 +1,447 @@
+package dev.txguard.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.txguard.TestTransaction;
+import dev.txguard.TxGuard;
+import dev.txguard.TxGuardDataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Test transactions (dev.txguard.TestTransaction): whatever the code under test commits, nothing is left in the
+ * database after the test, and inside the test the code behaves as in production. What is left is read from a
+ * connection txguard does not guard, after the test transaction ended.
+ */
+class TestTransactionTest {
+
+    /** Ids as a guarded connection inside the test transaction sees them. */
+    private static Set<Integer> seenBy(Connection c, TestDb db) throws SQLException {
+        Set<Integer> ids = new TreeSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM " + db.table)) {
+            while (rs.next()) ids.add(rs.getInt(1));
+        }
+        return ids;
+    }
+
+    private static Set<Integer> ids(Integer... ids) {
+        return new TreeSet<>(List.of(ids));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void whatTheCodeCommitsIsSeenInsideTheTestAndGoneAfterIt(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("commits")) {
+                Connection a = db.guarded();
+                Connection b = db.guarded();
+                db.serviceRollsBackItsNestedDao(a); // the DAO's commit is a release inside the service's scope
+                new Legacy.Dao(db.table).saveClassic(a, 3); // its own outermost transaction: committed, as far as it knows
+                assertTrue(a.getAutoCommit(), "after its restore, as in production");
+                assertEquals(ids(3), seenBy(b, db), "another handle sees the committed row");
+                b.setAutoCommit(false);
+                db.insert(b, 4);
+                assertEquals(ids(3, 4), seenBy(a, db), "handles share one connection: uncommitted work is seen too");
+                b.rollback();
+                b.setAutoCommit(true);
+                assertEquals(ids(3), seenBy(a, db), "the rollback undid only b's transaction");
+                a.close();
+                b.close();
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void nestedTestTransactions_classDataStaysForEachTest_andGoesWithTheClass(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction classLevel = TestTransaction.begin("class")) {
+                try (Connection setUp = db.guarded()) {
+                    db.insert(setUp, 1);
+                }
+                for (int test = 10; test < 13; test++) {
+                    try (TestTransaction t = classLevel.nested("test " + test); Connection c = db.guarded()) {
+                        assertEquals(ids(1), seenBy(c, db), "each test starts with the class data only");
+                        new Legacy.Dao(db.table).saveClassic(c, test);
+                        assertEquals(ids(1, test), seenBy(c, db));
+                    }
+                }
+                try (Connection c = db.guarded()) {
+                    assertEquals(ids(1), seenBy(c, db));
+                }
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aPoolInsideTheTest_itsResetAndCloseReachOnlyTheApplicationsTransactions(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("pool")) {
+                try (GuardedPool pool = db.guardedPool(false)) { // manual mode, as many legacy pools run
+                    try (Connection c = pool.getConnection()) {
+                        db.insert(c, 1);
+                        c.commit();
+                        db.insert(c, 2); // returned uncommitted: the pool rolls it back
+                    }
+                    try (Connection c1 = pool.getConnection(); Connection c2 = pool.getConnection()) {
+                        assertEquals(ids(1), seenBy(c1, db));
+                        assertFalse(c2.getAutoCommit(), "the pool's manual mode, as in production");
+                    }
+                }
+                try (Connection c = db.guarded()) {
+                    assertEquals(ids(1), seenBy(c, db), "the pool's close ended none of the test transaction");
+                }
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.txguard.it.PoolKindsTest#everyPoolAndDatabase")
+    void everyPoolKind_itsResetOnReturnAndCloseReachOnlyTheBorrowersTransactions(Database database, PoolKindsTest.Kind kind,
+                                                                               boolean autoCommit) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin(kind + " pool")) {
+                try (PoolKindsTest.Pool pool = new PoolKindsTest.Pool(db, kind, autoCommit)) {
+                    try (Connection c = pool.dataSource.getConnection()) {
+                        new Legacy.Dao(db.table).saveClassic(c, 1);
+                    }
+                    try (Connection c = pool.dataSource.getConnection()) {
+                        c.setAutoCommit(false);
+                        db.insert(c, 2); // left uncommitted: the pool ends it as it takes the connection back
+                    }
+                    try (Connection c = pool.dataSource.getConnection()) {
+                        assertEquals(ids(1), seenBy(c, db), "the next borrower sees what the first committed only");
+                        assertEquals(autoCommit, c.getAutoCommit(), "the pool's mode, as in production");
+                    }
+                }
+                try (Connection c = db.guarded()) {
+                    assertEquals(ids(1), seenBy(c, db), "the pool's close ended none of the test transaction");
+                }
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void connectionsTakenOnOtherThreads_joinTheTestTransaction(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try (TestTransaction test = TestTransaction.begin("threads")) {
+                executor.submit(() -> {
+                    try (Connection c = db.guarded()) {
+                        new Legacy.Dao(db.table).saveClassic(c, 1);
+                    }
+                    return null;
+                }).get();
+                Set<Integer> seenAsync = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try (Connection c = db.guarded()) {
+                        new Legacy.Dao(db.table).saveClassic(c, 2);
+                        return seenBy(c, db);
+                    } catch (SQLException e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }).get();
+                assertEquals(ids(1, 2), seenAsync);
+                try (Connection c = db.guarded()) {
+                    assertEquals(ids(1, 2), seenBy(c, db));
+                }
+            } finally {
+                executor.shutdown();
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void aWrappedPoolOfOneConnection_givesHandlesWithoutWaitingForASecond(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(db.rawUrl);
+            config.setMaximumPoolSize(1);
+            config.setConnectionTimeout(2_000); // a wait for a second connection fails the test instead of hanging it
+            try (HikariDataSource pool = new HikariDataSource(config)) {
+                TxGuardDataSource guarded = new TxGuardDataSource(pool);
+                try (TestTransaction test = TestTransaction.begin("pool of one");
+                     Connection a = guarded.getConnection(); Connection b = guarded.getConnection()) {
+                    new Legacy.Dao(db.table).saveClassic(a, 1);
+                    assertEquals(ids(1), seenBy(b, db));
+                }
+            }
+            db.assertCommitted();
+        }
+    }
+
+    /** Declared durable in the test below: must be the outermost transaction. */
+    static final class Payments {
+        static void sendToBank(Connection c, TestDb db, int id) throws SQLException {
+            c.setAutoCommit(false);
+            try {
+                db.insert(c, id);
+                c.commit();
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void durable_runsDirectlyUnderTheTest_andFailsInsideAScopeTheTestOpened(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database, "txguard.durable", "dev.txguard.it.TestTransactionTest$Payments#sendToBank")) {
+            try (TestTransaction test = TestTransaction.begin("durable")) {
+                Connection c = db.guarded();
+                Payments.sendToBank(c, db, 1);
+                c.setAutoCommit(false);
+                SQLException e = assertThrows(SQLException.class, () -> Payments.sendToBank(c, db, 2));
+                assertEquals("25001", e.getSQLState(), e.getMessage());
+                c.rollback();
+                c.setAutoCommit(true);
+                assertEquals(ids(1), seenBy(c, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aScopeLeftOpen_isRolledBackAndNamedWhereItBegan(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            TestTransaction test = TestTransaction.begin("leaks");
+            Connection c = db.guarded();
+            c.setAutoCommit(false);
+            db.insert(c, 1);
+            SQLException e = assertThrows(SQLException.class, test::close);
+            assertEquals("25000", e.getSQLState());
+            assertTrue(e.getMessage().contains("leaks ended with 1 transaction scope(s) open"), e.getMessage());
+            assertTrue(e.getMessage().contains("aScopeLeftOpen_isRolledBackAndNamedWhereItBegan"), e.getMessage());
+            db.assertCommitted();
+            try (TestTransaction next = TestTransaction.begin("next")) {
+                Connection d = db.guarded();
+                assertEquals(ids(), seenBy(d, db), "the next test starts clean");
+                assertTrue(d.getAutoCommit());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aConnectionKeptFromAnEndedTest_failsOnUse_andWorksInTheNext(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection kept;
+            try (TestTransaction test = TestTransaction.begin("first")) {
+                kept = db.guarded();
+                db.insert(kept, 1);
+            }
+            SQLException e = assertThrows(SQLException.class, () -> db.insert(kept, 2));
+            assertEquals("25000", e.getSQLState());
+            assertTrue(e.getMessage().contains("has ended"), e.getMessage());
+            try (TestTransaction test = TestTransaction.begin("second")) {
+                db.insert(kept, 3); // a pool shared by test classes keeps its connections
+                assertEquals(ids(3), seenBy(kept, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
+    /**
+     * The limit of one connection for all: two transactions open at once on two handles are one transaction, and
+     * rolling back the one that began first undoes what the other did since. Said, not hidden; the other handle's
+     * own rollback still undoes only what it does from then on.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void interleavedTransactionsOnTwoHandles_theFirstOnesRollbackUndoesTheOthersWork_andSaysSo(Database database)
+            throws Exception {
+        try (TestDb db = TestDb.open(database); LogCapture log = LogCapture.start()) {
+            try (TestTransaction test = TestTransaction.begin("interleaved")) {
+                Connection a = db.guarded();
+                Connection b = db.guarded();
+                a.setAutoCommit(false);
+                db.insert(a, 1);
+                b.setAutoCommit(false);
+                db.insert(b, 2);
+                a.rollback();
+                assertEquals(ids(), seenBy(b, db));
+                assertEquals(1, log.count("a rollback on the connection whose transaction began at"), log.all());
+                db.insert(b, 3);
+                b.rollback();
+                db.insert(a, 4);
+                a.commit();
+                assertEquals(ids(4), seenBy(b, db));
+                a.setAutoCommit(true);
+                b.setAutoCommit(true);
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aConnectionOpenedBeforeTheTest_isRefusedInsideIt_insteadOfCommittingForReal(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Connection before = db.guarded();
+            try (TestTransaction test = TestTransaction.begin("opened before")) {
+                SQLException e = assertThrows(SQLException.class, () -> new Legacy.Dao(db.table).saveClassic(before, 1));
+                assertEquals("25000", e.getSQLState());
+                assertTrue(e.getMessage().contains("opened outside the test transaction of opened before"), e.getMessage());
+            }
+            db.insert(before, 2); // after the test, it is the application's connection as before
+            db.assertCommitted(2);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "MARIADB"})
+    void ddlThatWouldCommitTheTestTransaction_isRefused(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("creates a table")) {
+                Connection c = db.guarded();
+                db.insert(c, 1);
+                SQLException e = assertThrows(SQLException.class,
+                        () -> Legacy.sql(c, "CREATE TABLE " + db.table + "_x (id INT)"));
+                assertEquals("25007", e.getSQLState());
+                assertTrue(e.getMessage().contains("test transaction of creates a table"), e.getMessage());
+                assertEquals(ids(1), seenBy(c, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aFailedStatementInAutocommitMode_undoesOnlyItself(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("duplicate key")) {
+                Connection c = db.guarded();
+                db.insert(c, 1);
+                assertThrows(SQLException.class, () -> db.insert(c, 1));
+                db.insert(c, 2); // on PostgreSQL, without a savepoint per statement the transaction would be aborted
+                assertEquals(ids(1, 2), seenBy(c, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void sqlTransactionControl_isPlayedInsideTheTestTransaction(Database database) throws Exception {
+        Assumptions.assumeTrue(database != Database.DERBY, "Derby has no SQL BEGIN");
+        String begin = database == Database.MARIADB ? "START TRANSACTION" : "BEGIN";
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("sql control")) {
+                Connection c = db.guarded();
+                try (Statement s = c.createStatement()) { // in this method, which owns the transactions it begins
+                    s.execute(begin);
+                    s.execute("INSERT INTO " + db.table + " VALUES (1, 'x')");
+                    s.execute("COMMIT");
+                    s.execute(begin);
+                    s.execute("INSERT INTO " + db.table + " VALUES (2, 'x')");
+                    s.execute("ROLLBACK");
+                    assertEquals(ids(1), seenBy(c, db));
+                    s.execute("COMMIT"); // nothing open: as in production, a no-op, not the test's commit
+                }
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void onCommitCallbacks_runWhenTheApplicationsOutermostScopeCommits(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            List<String> sent = new ArrayList<>();
+            try (TestTransaction test = TestTransaction.begin("callbacks")) {
+                Connection c = db.guarded();
+                c.setAutoCommit(false);
+                db.insert(c, 1);
+                TxGuard.onCommit(c, () -> sent.add("mail 1"));
+                c.commit();
+                db.insert(c, 2);
+                TxGuard.onCommit(c, () -> sent.add("mail 2"));
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+            assertEquals(List.of("mail 1"), sent);
+            db.assertCommitted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aLevelThatCommitsForReal_opensConnectionsOfItsOwn_andRefusesTheOuterOnes(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction classLevel = TestTransaction.begin("class")) {
+                Connection classConnection = db.guarded(); // unused until after the level: no snapshot, no lock held
+                try (TestTransaction real = classLevel.commitsForReal("real commits")) {
+                    try (Connection own = db.guarded()) {
+                        db.insert(own, 2);
+                    }
+                    SQLException e = assertThrows(SQLException.class, () -> db.insert(classConnection, 3));
+                    assertTrue(e.getMessage().contains("real commits commits for real"), e.getMessage());
+                    db.assertCommitted(2);
+                }
+                db.insert(classConnection, 1);
+                assertTrue(seenBy(classConnection, db).contains(1), "the class transaction goes on after the level");
+            }
+            db.assertCommitted(2); // what the real-commit test wrote is its to clean up
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "POSTGRESQL")
+    void aDeferredConstraintThatWouldFailTheCommit_failsTheTest(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            String child = db.table + "_child";
+            Legacy.sql(db.rawObserver(), "CREATE TABLE " + child + " (id INT PRIMARY KEY, parent INT REFERENCES "
+                    + db.table + "(id) DEFERRABLE INITIALLY DEFERRED)");
+            try {
+                TestTransaction test = TestTransaction.begin("orphan");
+                Connection c = db.guarded();
+                Legacy.sql(c, "INSERT INTO " + child + " VALUES (1, 99)"); // no parent 99: fine until the commit
+                SQLException e = assertThrows(SQLException.class, test::end);
+                assertEquals("23503", e.getSQLState());
+                assertTrue(e.getMessage().contains("deferred constraint does not hold at the end of orphan"), e.getMessage());
+                try (TestTransaction next = TestTransaction.begin("next")) {
+                    Legacy.sql(db.guarded(), "INSERT INTO " + child + " VALUES (2, NULL)");
+                }
+            } finally {
+                Legacy.sql(db.rawObserver(), "DROP TABLE " + child);
+            }
+        }
+    }
+
+    @Test
+    void aSecondTestTransactionAtTheSameTime_isRefused_andAnEndedOneCannotEndAgain() throws Exception {
+        TestTransaction first = TestTransaction.begin("first");
+        try {
+            SQLException e = assertThrows(SQLException.class, () -> TestTransaction.begin("second"));
+            assertTrue(e.getMessage().contains("parallel"), e.getMessage());
+        } finally {
+            first.close();
+        }
+        IllegalStateException ended = assertThrows(IllegalStateException.class, first::end);
+        assertTrue(ended.getMessage().contains("first has ended"), ended.getMessage());
+    }
+}
