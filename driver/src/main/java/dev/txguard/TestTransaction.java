@@ -59,6 +59,57 @@ public final class TestTransaction implements AutoCloseable {
         return new TestTransaction(TestTransactions.beginLevel(level, name, false));
     }
 
+    /**
+     * From now until this test transaction ends, the on-commit callbacks ({@link TxGuard#onCommit}) that would run on
+     * its connections are held instead, for the test to inspect and run (Django's {@code captureOnCommitCallbacks}).
+     * Without it they run as in production: when the application's outermost scope on a connection commits.
+     */
+    public OnCommitCallbacks captureOnCommitCallbacks() {
+        return new OnCommitCallbacks(TestTransactions.capture(level));
+    }
+
+    /** The on-commit callbacks a test transaction holds, in the order they were due. */
+    public static final class OnCommitCallbacks {
+        private final List<Runnable> held;
+
+        private OnCommitCallbacks(List<Runnable> held) {
+            this.held = held;
+        }
+
+        /** The callbacks held and not yet run. */
+        public List<Runnable> held() {
+            synchronized (held) {
+                return List.copyOf(held);
+            }
+        }
+
+        public int size() {
+            return held.size();
+        }
+
+        /**
+         * Runs the callbacks held, in order, and those they register, until none is left; the first failure is
+         * thrown after the rest ran.
+         */
+        public void runAll() {
+            RuntimeException failure = null;
+            for (Runnable next = take(); next != null; next = take()) {
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    if (failure == null) failure = e; else failure.addSuppressed(e);
+                }
+            }
+            if (failure != null) throw failure;
+        }
+
+        private Runnable take() {
+            synchronized (held) {
+                return held.isEmpty() ? null : held.remove(0);
+            }
+        }
+    }
+
     public String name() {
         return level.name();
     }

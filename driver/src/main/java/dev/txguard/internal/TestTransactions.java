@@ -48,6 +48,8 @@ public final class TestTransactions {
         final boolean pins;
         final int index;
         boolean ended;
+        /** On-commit callbacks held instead of run, while the test captures them; null when it does not. */
+        List<Runnable> captured;
 
         private Level(String name, boolean pins, int index) {
             this.name = name;
@@ -125,6 +127,32 @@ public final class TestTransactions {
             LEVELS.remove(LEVELS.size() - 1);
             open = !LEVELS.isEmpty();
             return new Ending(leftOpen, failure);
+        }
+    }
+
+    /**
+     * From now until the level ends, on-commit callbacks that would run on its connections are held in the returned
+     * list instead (Django's captureOnCommitCallbacks). The list is the test's to read and run; it is synchronized.
+     */
+    public static List<Runnable> capture(Level level) {
+        synchronized (TestTransactions.class) {
+            if (level.ended) throw new IllegalStateException("txguard: the test transaction of " + level.name + " has ended");
+            if (level.captured == null) level.captured = java.util.Collections.synchronizedList(new ArrayList<>());
+            return level.captured;
+        }
+    }
+
+    /** An on-commit callback of a pinned connection is due: true when a test captures it, which then holds it. */
+    static boolean captured(Runnable callback) {
+        synchronized (TestTransactions.class) {
+            for (int i = LEVELS.size() - 1; i >= 0; i--) {
+                List<Runnable> captured = LEVELS.get(i).captured;
+                if (captured != null) {
+                    captured.add(callback);
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

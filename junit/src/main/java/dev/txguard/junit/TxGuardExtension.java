@@ -11,6 +11,9 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
@@ -18,7 +21,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * {@link TestTransaction}'s). A class transaction opens before {@code @BeforeAll} and ends after {@code @AfterAll},
  * a test's opens before {@code @BeforeEach} and ends after {@code @AfterEach}, nested in the class's when there is one.
  */
-public final class TxGuardExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class TxGuardExtension
+        implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(TxGuardExtension.class);
     /** A class's transaction, in the class's store; a nested class and each test look it up through their parents. */
@@ -63,6 +67,27 @@ public final class TxGuardExtension implements BeforeAllCallback, AfterAllCallba
         if (transaction == null) return;
         Optional<TxGuardTest> setting = AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), TxGuardTest.class);
         end(transaction, setting.orElseGet(() -> classSetting(context.getRequiredTestClass()).orElse(null)));
+    }
+
+    /**
+     * A test that declares a {@code TestTransaction.OnCommitCallbacks} parameter captures the on-commit callbacks due
+     * in its transaction instead of running them.
+     */
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == TestTransaction.OnCommitCallbacks.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        TestTransaction transaction = context.getStore(NAMESPACE).get(TEST_TRANSACTION, TestTransaction.class);
+        if (transaction == null || !context.getTestMethod().isPresent()
+                || AnnotationSupport.isAnnotated(context.getRequiredTestMethod(), CommitsForReal.class)) {
+            throw new ParameterResolutionException("txguard: " + parameter.getDeclaringExecutable().getName()
+                    + " asks for the on-commit callbacks of its test transaction, but it runs in none (it commits for"
+                    + " real, or the parameter is not a test method's); only a @TxGuardTest test can capture them");
+        }
+        return transaction.captureOnCommitCallbacks();
     }
 
     /** Rolls back, and tells of the scopes the application left open as the setting says. */

@@ -7,6 +7,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.txguard.TestTransaction;
+import dev.txguard.TxGuard;
 import dev.txguard.it.Database;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -272,6 +274,53 @@ class TxGuardExtensionTest {
         }
     }
 
+    /** What the scenario's callbacks sent, in order. */
+    static final List<String> SENT = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** An order DAO that mails a confirmation once its transaction commits. */
+    static void saveAndMail(Connection c, int id) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            insert(c, id);
+            TxGuard.onCommit(c, () -> SENT.add("mail " + id));
+            c.commit();
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    @TxGuardTest
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class OnCommitScenario {
+        @Test
+        @Order(1)
+        void runAsInProductionWhenTheOrderCommits() throws SQLException {
+            try (Connection c = connect()) {
+                saveAndMail(c, 40);
+            }
+            assertEquals(List.of("mail 40"), SENT);
+        }
+
+        @Test
+        @Order(2)
+        void capturedWhenTheTestAsks(TestTransaction.OnCommitCallbacks callbacks) throws SQLException {
+            try (Connection c = connect()) {
+                saveAndMail(c, 41);
+            }
+            assertEquals(List.of("mail 40"), SENT, "held, not run");
+            assertEquals(1, callbacks.size());
+            callbacks.runAll();
+            assertEquals(List.of("mail 40", "mail 41"), SENT);
+        }
+
+        @Test
+        @Order(3)
+        @CommitsForReal
+        void notInATestTransaction(TestTransaction.OnCommitCallbacks callbacks) {
+            throw new AssertionError("not run: its parameter cannot be resolved");
+        }
+    }
+
     // ---------------------------------------------------------------- the tests
 
     /** A database with a fresh table for one scenario run; what is in it afterwards is read past txguard. */
@@ -368,6 +417,21 @@ class TxGuardExtensionTest {
             assertEquals("", failures(results));
             results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
             assertEquals(set(20), run.left());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void onCommitCallbacks_runWhenTheOrderCommits_orAreCapturedWhenTheTestAsks(Database database) throws Exception {
+        SENT.clear();
+        try (Run run = new Run(database)) {
+            EngineExecutionResults results = run.execute(OnCommitScenario.class);
+            results.testEvents().assertStatistics(s -> s.started(3).succeeded(2).failed(1));
+            String failure = failures(results);
+            assertTrue(failure.startsWith("notInATestTransaction(OnCommitCallbacks): org.junit.jupiter.api.extension"
+                    + ".ParameterResolutionException: txguard: notInATestTransaction asks for the on-commit callbacks"), failure);
+            assertEquals(List.of("mail 40", "mail 41"), SENT);
+            assertEquals(set(), run.left());
         }
     }
 
