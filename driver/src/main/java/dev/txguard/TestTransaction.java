@@ -110,6 +110,25 @@ public final class TestTransaction implements AutoCloseable {
         }
     }
 
+    /**
+     * Connections used on another thread than the one that began this test transaction are refused (SQLState 25000,
+     * naming the thread) instead of joining it; levels begun inside it inherit this. By default they join.
+     */
+    public TestTransaction refuseOtherThreads() {
+        level.refuseOtherThreads(true);
+        return this;
+    }
+
+    /**
+     * How long a thread waits for the test transaction's connection while another thread is in the middle of a call
+     * on it (10 seconds by default); past it the waiting thread fails with 25000, naming the other thread and where it
+     * is. Levels begun inside this one inherit it.
+     */
+    public TestTransaction waitForTheConnection(java.time.Duration bound) {
+        level.waitForTheConnection(bound.toMillis());
+        return this;
+    }
+
     public String name() {
         return level.name();
     }

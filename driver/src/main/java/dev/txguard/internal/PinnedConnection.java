@@ -65,21 +65,29 @@ final class PinnedConnection extends ConnectionBase {
     public void setAutoCommit(boolean on) throws SQLException {
         usable();
         if (on == autoCommit) return;
-        if (on) endStart(false); // JDBC: turning autocommit on commits
+        if (on) commit(); // JDBC: turning autocommit on commits
         autoCommit = on;
         begunBySql = false;
     }
 
     @Override
     public void commit() throws SQLException {
-        usable();
-        endStart(false);
+        enter();
+        try {
+            endStart(false);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public void rollback() throws SQLException {
-        usable();
-        endStart(true);
+        enter();
+        try {
+            endStart(true);
+        } finally {
+            leave();
+        }
     }
 
     /** The engine's plain SQL transaction control (observe mode, or no scope open): played, never sent. */
@@ -91,7 +99,7 @@ final class PinnedConnection extends ConnectionBase {
             begunBySql = true;
             return;
         }
-        endStart("ROLLBACK".equals(sql));
+        if ("ROLLBACK".equals(sql)) rollback(); else commit();
         if (begunBySql) {
             autoCommit = true;
             begunBySql = false;
@@ -100,7 +108,7 @@ final class PinnedConnection extends ConnectionBase {
 
     /** Before any statement of this handle runs, and before its engine sets a savepoint (Engine.beforeStatement). */
     void beforeStatement() throws SQLException {
-        usable();
+        enter(); // left as the statement ends (statementSucceeded, statementFailed)
         if (!autoCommit) {
             ensureStart();
         } else if (database.dialect.errorAbortsTransaction) {
@@ -116,21 +124,27 @@ final class PinnedConnection extends ConnectionBase {
     /** A statement of this handle ran (Engine.statementSucceeded). */
     void statementSucceeded() throws SQLException {
         TestTransactions.Mark s = statementStart;
-        if (s == null) return;
         statementStart = null;
-        database.release(s);
+        try {
+            if (s != null) database.release(s);
+        } finally {
+            leave();
+        }
     }
 
     /** A statement of this handle failed: in autocommit mode it undoes nothing else, as in production. */
     void statementFailed(SQLException failure) {
         TestTransactions.Mark s = statementStart;
-        if (s == null) return;
         statementStart = null;
         try {
-            database.rollbackTo(s);
-            database.release(s);
+            if (s != null) {
+                database.rollbackTo(s);
+                database.release(s);
+            }
         } catch (SQLException e) {
             failure.addSuppressed(e);
+        } finally {
+            leave();
         }
     }
 
@@ -146,38 +160,54 @@ final class PinnedConnection extends ConnectionBase {
     /** One of the engine's savepoint operations for a nested scope: on this connection's stack, as the handle's own. */
     Savepoint engineSavepoint(Savepoint current, String name, boolean set, boolean rollBack, boolean release)
             throws SQLException {
-        if (set) return database.set(null, name, this);
-        TestTransactions.Mark mark = (TestTransactions.Mark) current;
-        if (rollBack) database.rollbackTo(mark);
-        if (release) {
-            database.release(mark);
-            return null;
+        enter();
+        try {
+            if (set) return database.set(null, name, this);
+            TestTransactions.Mark mark = (TestTransactions.Mark) current;
+            if (rollBack) database.rollbackTo(mark);
+            if (release) {
+                database.release(mark);
+                return null;
+            }
+            return mark;
+        } finally {
+            leave();
         }
-        return mark;
     }
 
     @Override
     public Savepoint setSavepoint() throws SQLException {
-        usable();
-        return database.set(null, savepointPrefix + "a" + nextApplicationSavepoint++, this);
+        return setSavepoint(null);
     }
 
     @Override
     public Savepoint setSavepoint(String name) throws SQLException {
-        usable();
-        return database.set(name, savepointPrefix + "a" + nextApplicationSavepoint++, this);
+        enter();
+        try {
+            return database.set(name, savepointPrefix + "a" + nextApplicationSavepoint++, this);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public void rollback(Savepoint savepoint) throws SQLException {
-        usable();
-        database.rollbackTo(mine(savepoint));
+        enter();
+        try {
+            database.rollbackTo(mine(savepoint));
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        usable();
-        database.release(mine(savepoint));
+        enter();
+        try {
+            database.release(mine(savepoint));
+        } finally {
+            leave();
+        }
     }
 
     private TestTransactions.Mark mine(Savepoint savepoint) throws SQLException {
@@ -215,6 +245,16 @@ final class PinnedConnection extends ConnectionBase {
         database.checkUsable();
     }
 
+    /** A call on the physical connection begins: one thread at a time (see TestTransactions.Database.use). */
+    private void enter() throws SQLException {
+        usable();
+        database.use();
+    }
+
+    private void leave() {
+        database.done();
+    }
+
     private java.sql.Connection physical() {
         return delegate;
     }
@@ -223,7 +263,14 @@ final class PinnedConnection extends ConnectionBase {
     public void close() throws SQLException {
         if (closed) return;
         try {
-            if (database.inUse()) endStart(true); // the engine rolled back what it knew of; this ends the savepoint
+            if (database.inUse()) { // the engine rolled back what it knew of; this ends the savepoint
+                database.use();
+                try {
+                    endStart(true);
+                } finally {
+                    leave();
+                }
+            }
         } finally {
             closed = true;
             database.closed(this);
@@ -288,75 +335,123 @@ final class PinnedConnection extends ConnectionBase {
 
     @Override
     public Statement createStatement() throws SQLException {
-        usable();
-        return delegate.createStatement();
+        enter();
+        try {
+            return delegate.createStatement();
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public Statement createStatement(int type, int concurrency) throws SQLException {
-        usable();
-        return delegate.createStatement(type, concurrency);
+        enter();
+        try {
+            return delegate.createStatement(type, concurrency);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public Statement createStatement(int type, int concurrency, int holdability) throws SQLException {
-        usable();
-        return delegate.createStatement(type, concurrency, holdability);
+        enter();
+        try {
+            return delegate.createStatement(type, concurrency, holdability);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql) throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql);
+        enter();
+        try {
+            return delegate.prepareStatement(sql);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql, autoGeneratedKeys);
+        enter();
+        try {
+            return delegate.prepareStatement(sql, autoGeneratedKeys);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql, columnIndexes);
+        enter();
+        try {
+            return delegate.prepareStatement(sql, columnIndexes);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql, columnNames);
+        enter();
+        try {
+            return delegate.prepareStatement(sql, columnNames);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int type, int concurrency) throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql, type, concurrency);
+        enter();
+        try {
+            return delegate.prepareStatement(sql, type, concurrency);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int type, int concurrency, int holdability)
             throws SQLException {
-        usable();
-        return delegate.prepareStatement(sql, type, concurrency, holdability);
+        enter();
+        try {
+            return delegate.prepareStatement(sql, type, concurrency, holdability);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public CallableStatement prepareCall(String sql) throws SQLException {
-        usable();
-        return delegate.prepareCall(sql);
+        enter();
+        try {
+            return delegate.prepareCall(sql);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
-        usable();
-        return delegate.prepareCall(sql, type, concurrency);
+        enter();
+        try {
+            return delegate.prepareCall(sql, type, concurrency);
+        } finally {
+            leave();
+        }
     }
 
     @Override
     public CallableStatement prepareCall(String sql, int type, int concurrency, int holdability) throws SQLException {
-        usable();
-        return delegate.prepareCall(sql, type, concurrency, holdability);
+        enter();
+        try {
+            return delegate.prepareCall(sql, type, concurrency, holdability);
+        } finally {
+            leave();
+        }
     }
 
     @Override

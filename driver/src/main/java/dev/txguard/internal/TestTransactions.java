@@ -41,6 +41,7 @@ public final class TestTransactions {
     /** A DataSource txguard wraps to its database's key, so that a second getConnection borrows nothing. */
     private static final Map<Object, Map<String, String>> KEY_OF_SOURCE = new IdentityHashMap<>();
     private static int nextHandle = 1;
+    static final long DEFAULT_WAIT_MILLIS = 10_000;
 
     /** One level of a test transaction: a test class's, a test's. */
     public static final class Level {
@@ -50,11 +51,35 @@ public final class TestTransactions {
         boolean ended;
         /** On-commit callbacks held instead of run, while the test captures them; null when it does not. */
         List<Runnable> captured;
+        /** The thread that began it: the test's. */
+        final Thread thread = Thread.currentThread();
+        /** Connections of other threads are refused instead of joining (see Database.checkUsable). */
+        volatile boolean refusesOtherThreads;
+        /** How long a thread waits for the connection while another is using it (see Database.use). */
+        volatile long waitMillis = DEFAULT_WAIT_MILLIS;
 
-        private Level(String name, boolean pins, int index) {
+        private Level(String name, boolean pins, int index, Level parent) {
             this.name = name;
             this.pins = pins;
             this.index = index;
+            if (parent != null) {
+                refusesOtherThreads = parent.refusesOtherThreads;
+                waitMillis = parent.waitMillis;
+            }
+        }
+
+        /** Connections used on other threads than the one that began this level are refused (25000) instead. */
+        public void refuseOtherThreads(boolean refuse) {
+            refusesOtherThreads = refuse;
+        }
+
+        /** How long a thread waits for the connection while another thread is in the middle of a call on it. */
+        public void waitForTheConnection(long millis) {
+            if (millis <= 0) {
+                throw new IllegalArgumentException("txguard: the wait for a test transaction's connection must be"
+                        + " positive (milliseconds); it was " + millis);
+            }
+            waitMillis = millis;
         }
 
         public String name() {
@@ -98,7 +123,7 @@ public final class TestTransactions {
                 throw Errors.state("the test transaction of " + name + " can only begin inside the innermost open one ("
                         + (innermost == null ? "none is open" : innermost.name) + "), not inside " + parent.name);
             }
-            Level level = new Level(name, pins, LEVELS.size());
+            Level level = new Level(name, pins, LEVELS.size(), parent);
             LEVELS.add(level);
             open = true;
             for (Database d : DATABASES.values()) d.levelBegun(level);
@@ -156,10 +181,9 @@ public final class TestTransactions {
         }
     }
 
-    static int innermostLevel() {
-        synchronized (TestTransactions.class) {
-            return LEVELS.size() - 1;
-        }
+    /** The bound of the innermost level (see Database.use). */
+    private static long waitMillis() {
+        return LEVELS.isEmpty() ? DEFAULT_WAIT_MILLIS : LEVELS.get(LEVELS.size() - 1).waitMillis;
     }
 
     private static Level pinningLevel() {
@@ -309,6 +333,8 @@ public final class TestTransactions {
         private final Map<Level, Mark> levelMarks = new IdentityHashMap<>();
         /** The index of the level whose transaction the physical connection is in; -1 between test transactions. */
         private int since = -1;
+        /** The thread in the middle of a call on the physical connection, or null (see {@link #use}). */
+        private Thread user;
         private int nextMark = 1;
 
         Database(String key, Connection physical, Dialect dialect) {
@@ -327,11 +353,16 @@ public final class TestTransactions {
 
         // ------------------------------------------------------------ the stack of savepoints
 
-        synchronized Mark set(String name, String physicalName, Object owner) throws SQLException {
-            Mark mark = new Mark(name, physicalName, nextMark++, owner);
-            mark.savepoint = physical.setSavepoint(physicalName);
-            marks.add(mark);
-            return mark;
+        Mark set(String name, String physicalName, Object owner) throws SQLException {
+            synchronized (TestTransactions.class) {
+                int id = nextMark++;
+                // Unique on the connection: a handle's next transaction must not reuse the name of its last one's
+                // savepoint, which may still be set below another's (MariaDB replaces a savepoint of the same name).
+                Mark mark = new Mark(name, physicalName + "_" + id, id, owner);
+                mark.savepoint = physical.setSavepoint(mark.physicalName);
+                marks.add(mark);
+                return mark;
+            }
         }
 
         /**
@@ -339,13 +370,15 @@ public final class TestTransactions {
          * release destroys the savepoints above it on most databases: one set above by another handle (whose
          * transaction began after this one, and is still open) keeps it until that one goes.
          */
-        synchronized void release(Mark mark) throws SQLException {
-            if (mark.removed || mark.released) return;
-            mark.released = true;
-            while (!marks.isEmpty() && marks.get(marks.size() - 1).released) {
-                Mark top = marks.remove(marks.size() - 1);
-                top.removed = true;
-                physical.releaseSavepoint(top.savepoint);
+        void release(Mark mark) throws SQLException {
+            synchronized (TestTransactions.class) {
+                if (mark.removed || mark.released) return;
+                mark.released = true;
+                while (!marks.isEmpty() && marks.get(marks.size() - 1).released) {
+                    Mark top = marks.remove(marks.size() - 1);
+                    top.removed = true;
+                    physical.releaseSavepoint(top.savepoint);
+                }
             }
         }
 
@@ -356,7 +389,13 @@ public final class TestTransactions {
          * once per pair of owners, and the other handle's savepoint is set again, so that its own rollback still
          * undoes only what it does from here on.
          */
-        synchronized void rollbackTo(Mark mark) throws SQLException {
+        void rollbackTo(Mark mark) throws SQLException {
+            synchronized (TestTransactions.class) {
+                rollBackTo(mark);
+            }
+        }
+
+        private void rollBackTo(Mark mark) throws SQLException {
             if (mark.removed) return;
             physical.rollback(mark.savepoint);
             int at = marks.indexOf(mark);
@@ -390,6 +429,63 @@ public final class TestTransactions {
             return "the test level " + ((Level) owner).name;
         }
 
+        // ------------------------------------------------------------ one thread at a time
+
+        /**
+         * The calling thread starts using the physical connection (a statement, a transaction call): it waits while
+         * another thread is in the middle of one, up to the test's bound, and then fails naming that thread and where
+         * it is. Drivers are not made for two threads' calls at once on one connection.
+         */
+        void use() throws SQLException {
+            Thread me = Thread.currentThread();
+            synchronized (TestTransactions.class) {
+                if (user == null || user == me) {
+                    user = me;
+                    return;
+                }
+                long bound = waitMillis();
+                long deadline = System.nanoTime() + bound * 1_000_000L;
+                while (user != null && user != me) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) throw waitedTooLong(user, bound);
+                    try {
+                        TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw Errors.state("interrupted while waiting for the test transaction's connection", e);
+                    }
+                }
+                user = me;
+            }
+        }
+
+        /** For tests: the thread in the middle of a call on the physical connection, or null. */
+        Thread user() {
+            synchronized (TestTransactions.class) {
+                return user;
+            }
+        }
+
+        /** The calling thread's use of the physical connection ended; another thread may go on. */
+        void done() {
+            synchronized (TestTransactions.class) {
+                if (user != Thread.currentThread()) return;
+                user = null;
+                TestTransactions.class.notifyAll();
+            }
+        }
+
+        private SQLException waitedTooLong(Thread holder, long bound) {
+            StringBuilder where = new StringBuilder();
+            StackTraceElement[] stack = holder.getStackTrace();
+            for (int i = 0; i < Math.min(stack.length, 12); i++) where.append("\n\tat ").append(stack[i]);
+            return Errors.state("thread " + Thread.currentThread().getName() + " waited " + bound + " ms for the test"
+                    + " transaction's connection, which thread " + holder.getName() + " has been using all along. Under"
+                    + " a test transaction the connections of every thread to a database are one connection, used by one"
+                    + " thread at a time: a thread that waits for another thread's database work while it is in the"
+                    + " middle of its own waits forever. Thread " + holder.getName() + " is at:" + where);
+        }
+
         // ------------------------------------------------------------ levels
 
         /** Enters the open levels: a clean transaction at the outermost pinning one, a savepoint at each inside it. */
@@ -414,6 +510,7 @@ public final class TestTransactions {
                 String beganAt = handle.openScopeBeganAt();
                 if (beganAt != null) leftOpen.add(beganAt);
             }
+            user = null; // the test is over; whatever a thread was doing, it is rolled back now
             SQLException failure = null;
             try {
                 if (dialect == Dialect.POSTGRESQL) checkDeferredConstraints(level);
@@ -464,7 +561,14 @@ public final class TestTransactions {
 
         void checkUsable() throws SQLException {
             synchronized (TestTransactions.class) {
-                if (since >= 0 && pinningLevel() != null) return;
+                Level pinning = since >= 0 ? pinningLevel() : null;
+                if (pinning != null && (!pinning.refusesOtherThreads || pinning.thread == Thread.currentThread())) return;
+                if (pinning != null) {
+                    throw Errors.state("thread " + Thread.currentThread().getName() + " uses a connection of the test"
+                            + " transaction of " + pinning.name + ", which refuses other threads than its own ("
+                            + pinning.thread.getName() + "). Let the test's thread do the database work, or let other"
+                            + " threads join the test transaction.");
+                }
                 if (LEVELS.isEmpty()) {
                     throw Errors.state("this connection was opened under a test transaction, which has ended, and no"
                             + " test transaction is open now: it has no physical connection of its own. Open"

@@ -19,6 +19,11 @@ public final class EngineProbe {
         return engine::openScopes;
     }
 
+    /** The thread in the middle of a call on the test transaction's connection of the guarded one; null when none is. */
+    public static Thread usingTheTestConnection(Connection guarded) throws SQLException {
+        return ((PinnedConnection) guarded.unwrap(TxConnection.class).delegate).database.user();
+    }
+
     /** Every warning said once per call site (SaidOnce) is said again at its next occurrence. */
     public static void forgetWhatWasSaidOnce() {
         SaidOnce.forget();

@@ -265,6 +265,106 @@ class TestTransactionTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void threadsUsingTheConnectionAtOnce_takeTurns(Database database) throws Exception {
+        int threads = 4;
+        int rowsEach = 40;
+        try (TestDb db = TestDb.open(database)) {
+            java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try (TestTransaction test = TestTransaction.begin("threads at once")) {
+                List<java.util.concurrent.Future<Object>> done = new ArrayList<>();
+                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                for (int t = 0; t < threads; t++) {
+                    int first = t * rowsEach;
+                    done.add(executor.submit(() -> {
+                        start.await();
+                        try (Connection c = db.guarded()) {
+                            for (int id = first; id < first + rowsEach; id++) {
+                                if (id % 2 == 0) db.insert(c, id); else new Legacy.Dao(db.table).saveClassic(c, id);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                start.countDown();
+                for (java.util.concurrent.Future<Object> f : done) f.get();
+                try (Connection c = db.guarded()) {
+                    assertEquals(threads * rowsEach, seenBy(c, db).size());
+                }
+            } finally {
+                executor.shutdown();
+            }
+            db.assertCommitted();
+        }
+    }
+
+    /**
+     * A thread in the middle of a statement that waits for a row another transaction holds keeps the test's connection;
+     * a second thread gives up after the test's bound, naming the first and where it is, instead of hanging the suite.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void aThreadWaitingPastTheBound_failsNamingTheThreadThatHoldsTheConnection(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            db.insert(db.rawObserver(), 1); // committed: the row the other transaction locks
+            Connection locker = db.raw();
+            locker.setAutoCommit(false);
+            Legacy.sql(locker, "UPDATE " + db.table + " SET note = 'locked' WHERE id = 1");
+            Thread holder = null;
+            try (TestTransaction test = TestTransaction.begin("bound").waitForTheConnection(java.time.Duration.ofMillis(300))) {
+                Connection blocked = db.guarded();
+                Connection waiting = db.guarded();
+                java.util.concurrent.CompletableFuture<Void> update = new java.util.concurrent.CompletableFuture<>();
+                holder = new Thread(() -> {
+                    try {
+                        Legacy.sql(blocked, "UPDATE " + db.table + " SET note = 'mine' WHERE id = 1");
+                        update.complete(null);
+                    } catch (SQLException | RuntimeException e) {
+                        update.completeExceptionally(e);
+                    }
+                }, "holder-of-the-connection");
+                holder.start();
+                while (dev.txguard.internal.EngineProbe.usingTheTestConnection(blocked) != holder) Thread.onSpinWait();
+                SQLException e = assertThrows(SQLException.class, () -> seenBy(waiting, db));
+                assertEquals("25000", e.getSQLState());
+                assertTrue(e.getMessage().contains("waited 300 ms for the test transaction's connection, which thread"
+                        + " holder-of-the-connection has been using all along"), e.getMessage());
+                assertTrue(e.getMessage().contains("holder-of-the-connection is at:\n\tat "), e.getMessage());
+                locker.rollback(); // the row is free: the holder's update goes on, and so can the other thread
+                update.get();
+                assertEquals(ids(1), seenBy(waiting, db));
+            } finally {
+                locker.rollback();
+                if (holder != null) holder.join();
+            }
+            db.assertCommitted(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void refusingOtherThreads_aConnectionUsedOnAnotherThreadIsRefused(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction test = TestTransaction.begin("one thread").refuseOtherThreads()) {
+                Connection c = db.guarded();
+                db.insert(c, 1);
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> java.util.concurrent.CompletableFuture.runAsync(() -> {
+                            try {
+                                db.insert(c, 2);
+                            } catch (SQLException failed) {
+                                throw new java.util.concurrent.CompletionException(failed);
+                            }
+                        }).get());
+                assertTrue(e.getCause().getMessage().contains("which refuses other threads than its own"),
+                        e.getCause().getMessage());
+                assertEquals(ids(1), seenBy(c, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
     /**
      * The limit of one connection for all: two transactions open at once on two handles are one transaction, and
      * rolling back the one that began first undoes what the other did since. Said, not hidden; the other handle's

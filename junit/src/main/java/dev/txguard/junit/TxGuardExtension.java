@@ -38,6 +38,7 @@ public final class TxGuardExtension
         String name = testClass.getSimpleName();
         TestTransaction transaction = enclosing == null ? TestTransaction.begin(name) : enclosing.nested(name);
         context.getStore(NAMESPACE).put(CLASS_TRANSACTION, transaction);
+        apply(classSetting(testClass).get(), transaction);
     }
 
     @Override
@@ -59,6 +60,8 @@ public final class TxGuardExtension
             transaction = classTransaction == null ? TestTransaction.begin(name) : classTransaction.nested(name);
         }
         context.getStore(NAMESPACE).put(TEST_TRANSACTION, transaction);
+        Optional<TxGuardTest> setting = AnnotationSupport.findAnnotation(method, TxGuardTest.class);
+        if (setting.isPresent()) apply(setting.get(), transaction); // otherwise the class's, inherited
     }
 
     @Override
@@ -88,6 +91,11 @@ public final class TxGuardExtension
                     + " real, or the parameter is not a test method's); only a @TxGuardTest test can capture them");
         }
         return transaction.captureOnCommitCallbacks();
+    }
+
+    private static void apply(TxGuardTest setting, TestTransaction transaction) {
+        if (setting.otherThreads() == TxGuardTest.OtherThreads.REFUSE) transaction.refuseOtherThreads();
+        transaction.waitForTheConnection(java.time.Duration.ofMillis(setting.connectionWaitMillis()));
     }
 
     /** Rolls back, and tells of the scopes the application left open as the setting says. */

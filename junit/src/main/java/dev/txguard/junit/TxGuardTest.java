@@ -30,6 +30,23 @@ public @interface TxGuardTest {
     /** What a test that ends with a transaction scope of the application still open does. */
     OpenScopes openScopes() default OpenScopes.FAIL;
 
+    /**
+     * Connections used on other threads during the test (an executor's, a server's in the same JVM): they join the
+     * test transaction, one call at a time ({@link OtherThreads#JOIN}), or are refused ({@link OtherThreads#REFUSE}).
+     */
+    OtherThreads otherThreads() default OtherThreads.JOIN;
+
+    /**
+     * How long a thread waits for the test's connection while another thread is in the middle of a call on it; past
+     * it the waiting thread fails, naming the other thread and where it is, so that a suite never hangs.
+     */
+    long connectionWaitMillis() default 10_000;
+
+    enum OtherThreads {
+        JOIN,
+        REFUSE
+    }
+
     enum OpenScopes {
         /** The test fails, naming where each scope began (they are rolled back either way). */
         FAIL,

@@ -321,6 +321,54 @@ class TxGuardExtensionTest {
         }
     }
 
+    /** Runs legacy code on the common pool, as an application's async service would. */
+    static void onAnotherThread(SqlWork work) throws Exception {
+        try {
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    work.run();
+                } catch (SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof java.util.concurrent.CompletionException ? (Exception) cause.getCause() : (Exception) cause;
+        }
+    }
+
+    interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    @TxGuardTest
+    static class OtherThreadsJoinScenario {
+        @Test
+        void whatAnotherThreadCommitsIsInTheTestTransaction() throws Exception {
+            onAnotherThread(() -> {
+                try (Connection c = connect()) {
+                    save(c, 50);
+                }
+            });
+            try (Connection c = connect()) {
+                assertEquals(set(50), ids(c));
+            }
+        }
+    }
+
+    @TxGuardTest(otherThreads = TxGuardTest.OtherThreads.REFUSE)
+    static class OtherThreadsRefusedScenario {
+        @Test
+        void anotherThreadsConnectionIsRefused() throws Exception {
+            SQLException e = assertThrows(SQLException.class, () -> onAnotherThread(() -> {
+                try (Connection c = connect()) {
+                    save(c, 51);
+                }
+            }));
+            assertTrue(e.getMessage().contains("which refuses other threads than its own"), e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- the tests
 
     /** A database with a fresh table for one scenario run; what is in it afterwards is read past txguard. */
@@ -431,6 +479,19 @@ class TxGuardExtensionTest {
             assertTrue(failure.startsWith("notInATestTransaction(OnCommitCallbacks): org.junit.jupiter.api.extension"
                     + ".ParameterResolutionException: txguard: notInATestTransaction asks for the on-commit callbacks"), failure);
             assertEquals(List.of("mail 40", "mail 41"), SENT);
+            assertEquals(set(), run.left());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void otherThreads_joinTheTestTransaction_orAreRefusedWhenTheTestSaysSo(Database database) throws Exception {
+        try (Run run = new Run(database)) {
+            for (Class<?> scenario : List.of(OtherThreadsJoinScenario.class, OtherThreadsRefusedScenario.class)) {
+                EngineExecutionResults results = run.execute(scenario);
+                assertEquals("", failures(results));
+                results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            }
             assertEquals(set(), run.left());
         }
     }
