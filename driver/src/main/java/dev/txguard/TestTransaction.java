@@ -33,10 +33,9 @@ public final class TestTransaction implements AutoCloseable {
     }
 
     /**
-     * Begins a test transaction; {@code name} (the test's) appears in txguard's messages.
-     *
-     * @throws SQLException (25000) when another test transaction is open: tests that run at the same time are not
-     *     supported yet
+     * Begins a test transaction on the calling thread, which works for it from now on, as do the threads it starts;
+     * {@code name} (the test's) appears in txguard's messages. Tests that run at the same time each begin their own,
+     * with a connection of their own per database.
      */
     public static TestTransaction begin(String name) throws SQLException {
         return new TestTransaction(TestTransactions.beginLevel(null, name, true));

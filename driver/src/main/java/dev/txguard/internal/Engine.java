@@ -263,7 +263,7 @@ final class Engine {
             if (sqlKind == Sql.BEGIN_WITH_MODES && pinned != null) {
                 report(here, "begin with characteristics under a test transaction", "transaction characteristics in "
                         + Sql.leadingWords(sql, dialect) + " are ignored: under the test transaction of "
-                        + TestTransactions.innermostName() + " this transaction is a savepoint inside it");
+                        + pinned.database.testName() + " this transaction is a savepoint inside it");
             } else if (sqlKind == Sql.BEGIN_WITH_MODES) {
                 boolean driversTransactionEnded = false;
                 try (Statement s = real.createStatement()) {
@@ -640,7 +640,7 @@ final class Engine {
                 if (depth > 0 || pinned != null) {
                     refuseOrReport("untranslatable control", Errors.state(Sql.leadingWords(sql, dialect) + " cannot be"
                             + " translated inside " + (depth > 0 ? "the transaction begun at " + scopes[0].beganAt()
-                            : "the test transaction of " + TestTransactions.innermostName())
+                            : "the test transaction of " + pinned.database.testName())
                             + "; use commit(), rollback() or setAutoCommit() instead"));
                 }
                 return false;
@@ -665,7 +665,7 @@ final class Engine {
     private void refuseImplicitCommitInNestedScope(String what) throws SQLException {
         if (pinned != null) {
             throw Errors.implicitCommit(what + " would make " + dialect + " commit the test transaction of "
-                    + TestTransactions.innermostName() + " implicitly: what the test and the tests before it in the same"
+                    + pinned.database.testName() + " implicitly: what the test and the tests before it in the same"
                     + " transaction wrote would stay in the database. txguard refuses it under a test transaction."
                     + " Run it before the tests, on a connection txguard does not guard (a plain jdbc: URL), or in a test"
                     + " that commits for real and cleans up after itself.");
@@ -850,7 +850,7 @@ final class Engine {
         roundDepth = depth;
         try {
             for (Runnable callback; (callback = due.poll()) != null; ) {
-                if (pinned != null && TestTransactions.captured(callback)) continue; // a test holds it instead
+                if (pinned != null && pinned.database.captured(callback)) continue; // a test holds it instead
                 try {
                     callback.run();
                 } catch (RuntimeException failed) {

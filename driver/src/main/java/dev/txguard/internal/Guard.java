@@ -119,11 +119,23 @@ public final class Guard {
             TxConnection inPlace = UnwrappedConnections.guardInPlaceOf(returned);
             if (inPlace != null) {
                 inPlace.goesOutInstead();
-                return inPlace;
+                Connection pinned = TestTransactions.open ? pinnedInstead(source, inPlace.delegate) : null;
+                return pinned != null ? pinned : inPlace;
             }
         }
         if (returned.isWrapperFor(TxConnection.class) || leftToStatefulPool(source, returned)) return returned;
-        return wrap(returned, origin(source));
+        Connection pinned = TestTransactions.open ? pinnedInstead(source, returned) : null;
+        return pinned != null ? pinned : wrap(returned, origin(source));
+    }
+
+    /**
+     * Under a test transaction, a connection a driver or a vendor's data source just opened: a handle on its
+     * database's pinned connection instead (it becomes that connection, or is closed again); null outside one. A
+     * pool's handles are left to the pool: its physical connections, opened through a driver, are pinned already.
+     */
+    private static Connection pinnedInstead(Object source, Connection real) throws SQLException {
+        if (!(source instanceof Driver) && CallStack.isPool(source.getClass().getName())) return null;
+        return TestTransactions.pinReturned(real, Config.forConnection(null));
     }
 
     /**

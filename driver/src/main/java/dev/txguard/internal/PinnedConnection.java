@@ -289,7 +289,8 @@ final class PinnedConnection extends ConnectionBase {
 
     @Override
     public boolean isValid(int timeout) throws SQLException {
-        return !closed && database.inUse() && delegate.isValid(timeout);
+        // Between tests too: a pool that validated it then would evict it and open one outside any test transaction.
+        return !closed && delegate.isValid(timeout);
     }
 
     @Override

@@ -31,23 +31,52 @@ public final class TestTransactions {
 
     private TestTransactions() {}
 
-    /** A level is open: connections opened now may be pinned. Read without the lock as the cheap first test. */
+    /** A test transaction is open: connections opened now may be pinned. Read without the lock as the cheap first test. */
     static volatile boolean open;
 
-    private static final List<Level> LEVELS = new ArrayList<>();
-    private static final Map<String, Database> DATABASES = new HashMap<>();
+    /** The test transactions open now: more than one when tests run at the same time. */
+    private static final List<Context> CONTEXTS = new ArrayList<>();
+    /** Databases between test transactions, kept for the next, by key: their physical connections stay open. */
+    private static final Map<String, List<Database>> IDLE = new HashMap<>();
     /** A jdbc:txguard: URL's real URL and user to its database's key, so that a second connect opens nothing. */
     private static final Map<String, String> KEY_OF_URL = new HashMap<>();
     /** A DataSource txguard wraps to its database's key, so that a second getConnection borrows nothing. */
     private static final Map<Object, Map<String, String>> KEY_OF_SOURCE = new IdentityHashMap<>();
+    /**
+     * The test transaction a thread works for: set on the thread that begins a level of it, and inherited by the
+     * threads it starts. A thread that has none (a pool's, shared by the tests) works for the only one open.
+     */
+    private static final InheritableThreadLocal<Context> CONTEXT_OF_THREAD = new InheritableThreadLocal<>();
     private static int nextHandle = 1;
     static final long DEFAULT_WAIT_MILLIS = 10_000;
+
+    /** One test transaction: its levels (a class's, a test's inside it) and the databases it pinned. */
+    static final class Context {
+        final List<Level> levels = new ArrayList<>();
+        final Map<String, Database> databases = new HashMap<>();
+        boolean ended;
+
+        Level innermost() {
+            return levels.get(levels.size() - 1);
+        }
+
+        /** The innermost level when it pins; null in a level that commits for real. */
+        Level pinning() {
+            Level innermost = innermost();
+            return innermost.pins ? innermost : null;
+        }
+
+        String name() {
+            return levels.get(0).name;
+        }
+    }
 
     /** One level of a test transaction: a test class's, a test's. */
     public static final class Level {
         final String name;
         final boolean pins;
         final int index;
+        final Context context;
         boolean ended;
         /** On-commit callbacks held instead of run, while the test captures them; null when it does not. */
         List<Runnable> captured;
@@ -58,10 +87,11 @@ public final class TestTransactions {
         /** How long a thread waits for the connection while another is using it (see Database.use). */
         volatile long waitMillis = DEFAULT_WAIT_MILLIS;
 
-        private Level(String name, boolean pins, int index, Level parent) {
+        private Level(String name, boolean pins, Context context, Level parent) {
             this.name = name;
             this.pins = pins;
-            this.index = index;
+            this.context = context;
+            this.index = context.levels.size();
             if (parent != null) {
                 refusesOtherThreads = parent.refusesOtherThreads;
                 waitMillis = parent.waitMillis;
@@ -85,13 +115,6 @@ public final class TestTransactions {
         public String name() {
             return name;
         }
-
-        /** The level is open and innermost: what opens inside it must end before it does. */
-        public boolean isInnermost() {
-            synchronized (TestTransactions.class) {
-                return !ended && !LEVELS.isEmpty() && LEVELS.get(LEVELS.size() - 1) == this;
-            }
-        }
     }
 
     /** What ending a level found: the scopes the application left open, which the rollback ended too. */
@@ -106,42 +129,48 @@ public final class TestTransactions {
     }
 
     /**
-     * Opens a level inside {@code parent} (null: a test transaction of its own). {@code pins} false: connections
-     * opened inside it are not pinned, and commit for real.
+     * Opens a level inside {@code parent} (null: a test transaction of its own, beside any others open). {@code pins}
+     * false: connections opened inside it are not pinned, and commit for real. The calling thread works for it from now.
      */
     public static Level beginLevel(Level parent, String name, boolean pins) throws SQLException {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("txguard: a test transaction needs a name");
         synchronized (TestTransactions.class) {
-            Level innermost = LEVELS.isEmpty() ? null : LEVELS.get(LEVELS.size() - 1);
-            if (parent == null && innermost != null) {
-                throw Errors.state("the test transaction of " + name + " cannot begin while that of " + LEVELS.get(0).name
-                        + " is open: tests that run at the same time (parallel execution) each need their own, which"
-                        + " this version does not give yet. Run these tests one at a time, or nest the second"
-                        + " in the first.");
+            Context context;
+            if (parent == null) {
+                context = new Context();
+                CONTEXTS.add(context);
+            } else {
+                context = parent.context;
+                if (parent.ended) throw Errors.state("the test transaction of " + parent.name + " has ended");
+                if (context.innermost() != parent) {
+                    throw Errors.state("the test transaction of " + name + " cannot begin inside that of " + parent.name
+                            + " while " + context.innermost().name + " is open inside it: the tests under one class"
+                            + " transaction are savepoints on one connection, one test at a time. Run them one at a"
+                            + " time (@Execution(SAME_THREAD) on the class), or put @TxGuardTest on the test methods"
+                            + " instead, so that each test has a transaction, and a connection, of its own.");
+                }
             }
-            if (parent != null && parent != innermost) {
-                throw Errors.state("the test transaction of " + name + " can only begin inside the innermost open one ("
-                        + (innermost == null ? "none is open" : innermost.name) + "), not inside " + parent.name);
-            }
-            Level level = new Level(name, pins, LEVELS.size(), parent);
-            LEVELS.add(level);
+            Level level = new Level(name, pins, context, parent);
+            context.levels.add(level);
+            CONTEXT_OF_THREAD.set(context);
             open = true;
-            for (Database d : DATABASES.values()) d.levelBegun(level);
+            for (Database d : context.databases.values()) d.levelBegun(level);
             return level;
         }
     }
 
-    /** Ends the innermost level: rolls back what was done in it, on every database it pinned. */
+    /** Ends the innermost level of its test transaction: rolls back what was done in it, on every database it pinned. */
     public static Ending endLevel(Level level) {
         synchronized (TestTransactions.class) {
             if (level.ended) throw new IllegalStateException("txguard: the test transaction of " + level.name + " has ended");
-            if (LEVELS.get(LEVELS.size() - 1) != level) {
+            Context context = level.context;
+            if (context.innermost() != level) {
                 throw new IllegalStateException("txguard: the test transaction of " + level.name + " cannot end while"
-                        + " that of " + LEVELS.get(LEVELS.size() - 1).name + ", inside it, is open");
+                        + " that of " + context.innermost().name + ", inside it, is open");
             }
             List<String> leftOpen = new ArrayList<>();
             SQLException failure = null;
-            for (Database d : DATABASES.values()) {
+            for (Database d : context.databases.values()) {
                 try {
                     d.levelEnding(level, leftOpen);
                 } catch (SQLException e) {
@@ -149,10 +178,46 @@ public final class TestTransactions {
                 }
             }
             level.ended = true;
-            LEVELS.remove(LEVELS.size() - 1);
-            open = !LEVELS.isEmpty();
+            context.levels.remove(context.levels.size() - 1);
+            if (context.levels.isEmpty()) {
+                context.ended = true;
+                CONTEXTS.remove(context);
+                for (Database d : context.databases.values()) {
+                    d.owner = null;
+                    IDLE.computeIfAbsent(d.key, k -> new ArrayList<>()).add(d);
+                }
+                context.databases.clear();
+                if (CONTEXT_OF_THREAD.get() == context) CONTEXT_OF_THREAD.remove();
+            } else {
+                CONTEXT_OF_THREAD.set(context);
+            }
+            open = !CONTEXTS.isEmpty();
             return new Ending(leftOpen, failure);
         }
+    }
+
+    /**
+     * The test transaction the calling thread works for: its own, or the only one open; null when none is. With
+     * several open and none the thread's (a pool's thread, shared by tests that run at the same time), no test can be
+     * told, and guessing could put one test's work in another's transaction: an error says so.
+     */
+    private static Context current() throws SQLException {
+        Context own = CONTEXT_OF_THREAD.get();
+        if (own != null && !own.ended) return own;
+        if (CONTEXTS.size() <= 1) return CONTEXTS.isEmpty() ? null : CONTEXTS.get(0);
+        List<String> names = new ArrayList<>();
+        for (Context c : CONTEXTS) names.add(c.name());
+        throw Errors.state("thread " + Thread.currentThread().getName() + " uses a database while " + CONTEXTS.size()
+                + " test transactions are open (" + String.join(", ", names) + "), and it works for none of them: it was"
+                + " not started by a test (a pool's or an executor's thread that the tests share), so txguard cannot tell"
+                + " which test's transaction its work belongs to. Let each test start the threads it uses (an executor"
+                + " it creates), or run these tests one at a time.");
+    }
+
+    /** The innermost level of the calling thread's test transaction when it pins; null otherwise. */
+    private static Level pinningLevel() throws SQLException {
+        Context context = current();
+        return context == null ? null : context.pinning();
     }
 
     /**
@@ -167,32 +232,7 @@ public final class TestTransactions {
         }
     }
 
-    /** An on-commit callback of a pinned connection is due: true when a test captures it, which then holds it. */
-    static boolean captured(Runnable callback) {
-        synchronized (TestTransactions.class) {
-            for (int i = LEVELS.size() - 1; i >= 0; i--) {
-                List<Runnable> captured = LEVELS.get(i).captured;
-                if (captured != null) {
-                    captured.add(callback);
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
-    /** The bound of the innermost level (see Database.use). */
-    private static long waitMillis() {
-        return LEVELS.isEmpty() ? DEFAULT_WAIT_MILLIS : LEVELS.get(LEVELS.size() - 1).waitMillis;
-    }
-
-    private static Level pinningLevel() {
-        if (LEVELS.isEmpty()) return null;
-        Level innermost = LEVELS.get(LEVELS.size() - 1);
-        return innermost.pins ? innermost : null;
-    }
-
-    /** See Engine.checkPartOfAnOpenTest: throws when the innermost level pins. */
+    /** See Engine.checkPartOfAnOpenTest: throws when the calling thread's test transaction pins now. */
     static void refuseUnpinned() throws SQLException {
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
@@ -210,74 +250,116 @@ public final class TestTransactions {
     }
 
     /**
-     * A jdbc:txguard: connect while a level is open: a handle on its database's pinned connection, or null when the
-     * innermost level does not pin (the connect goes on as usual). The first connect of a database opens its physical
-     * connection, outside the lock: a pool's own threads may be connecting meanwhile.
+     * A jdbc:txguard: connect while a test transaction is open: a handle on its database's pinned connection, or null
+     * when the calling thread's test transaction does not pin now (the connect goes on as usual). The first connect of
+     * a database opens its physical connection, outside the lock: a pool's own threads may be connecting meanwhile.
      */
     static Connection connect(String realUrl, Properties info, Config config, Opener opener) throws SQLException {
         String urlKey = realUrl + '\u0000' + (info == null ? "" : info.getProperty("user", ""));
         synchronized (TestTransactions.class) {
-            if (pinningLevel() == null) return null;
-            Database known = known(KEY_OF_URL.get(urlKey));
+            Level level = pinningLevel();
+            if (level == null) return null;
+            Database known = databaseOf(level.context, KEY_OF_URL.get(urlKey));
             if (known != null) return known.newHandle(config);
         }
         Connection physical = opener.open();
         synchronized (TestTransactions.class) {
-            Database database = pin(physical);
+            Level level = pinningLevel();
+            if (level == null) {
+                physical.close(); // the test ended meanwhile
+                return null;
+            }
+            Database database = pin(level.context, physical);
             KEY_OF_URL.put(urlKey, database.key);
             return database.newHandle(config);
         }
     }
 
     /**
-     * A wrapped DataSource's getConnection while a level is open: as {@link #connect}, keyed by the data source and
-     * user, so that a pool of one connection is not asked for a second. A connection the data source hands out
-     * guarded already (a pool over a jdbc:txguard: URL) is returned as it is.
+     * A wrapped DataSource's getConnection while a test transaction is open: as {@link #connect}, keyed by the data
+     * source and user, so that a pool of one connection is not asked for a second. A connection the data source hands
+     * out guarded already (a pool over a jdbc:txguard: URL) is returned as it is.
      */
     static Connection connectThrough(Object source, String user, Config config, Opener borrow) throws SQLException {
         String sourceKey = user == null ? "" : user;
         synchronized (TestTransactions.class) {
-            if (pinningLevel() == null) return null;
+            Level level = pinningLevel();
+            if (level == null) return null;
             Map<String, String> keys = KEY_OF_SOURCE.get(source);
-            Database known = keys == null ? null : known(keys.get(sourceKey));
+            Database known = keys == null ? null : databaseOf(level.context, keys.get(sourceKey));
             if (known != null) return known.newHandle(config);
         }
         Connection borrowed = borrow.open();
         if (borrowed.isWrapperFor(TxConnection.class)) return borrowed;
         synchronized (TestTransactions.class) {
-            Database database = pin(borrowed);
+            Level level = pinningLevel();
+            if (level == null) return Guard.wrap(borrowed); // the test ended meanwhile
+            Database database = pin(level.context, borrowed);
             KEY_OF_SOURCE.computeIfAbsent(source, s -> new HashMap<>()).put(sourceKey, database.key);
             return database.newHandle(config);
         }
     }
 
-    private static Database known(String key) {
-        return key == null ? null : DATABASES.get(key);
+    /**
+     * Under the agent, a connection a driver or data source returned while a test transaction is open: a handle on
+     * its database's pinned connection (see Guard.guardReturned), or null when the thread's test does not pin now.
+     */
+    static Connection pinReturned(Connection real, Config config) throws SQLException {
+        synchronized (TestTransactions.class) {
+            Level level = pinningLevel();
+            if (level == null) return null;
+            return pin(level.context, real).newHandle(config);
+        }
     }
 
     /**
-     * The database of a physical connection just opened: a new one, which this connection is kept for, or one
-     * pinned already through another URL or data source, in which case this connection is closed again.
+     * A URL as the database it names: without the options after {@code ?} or {@code ;}, which a vendor's data source
+     * adds of its own (PostgreSQL's) and which do not change the database (H2's {@code ;DB_CLOSE_DELAY}).
      */
-    private static Database pin(Connection physical) throws SQLException {
+    static String withoutOptions(String url) {
+        if (url == null) return "";
+        int end = url.length();
+        int query = url.indexOf('?');
+        int semicolon = url.indexOf(';');
+        if (query >= 0) end = query;
+        if (semicolon >= 0 && semicolon < end) end = semicolon;
+        return url.substring(0, end);
+    }
+
+    /** The test transaction's database of this key: one it pinned, or one kept from an earlier test; null when none. */
+    private static Database databaseOf(Context context, String key) throws SQLException {
+        if (key == null) return null;
+        Database database = context.databases.get(key);
+        if (database != null) return database;
+        List<Database> idle = IDLE.get(key);
+        if (idle == null || idle.isEmpty()) return null;
+        database = idle.remove(idle.size() - 1);
+        database.join(context);
+        return database;
+    }
+
+    /**
+     * The database of a physical connection just opened: a new one, which this connection is kept for, or one the
+     * test transaction has (or an idle one), in which case this connection is closed again.
+     */
+    private static Database pin(Context context, Connection physical) throws SQLException {
         String key;
         Dialect dialect;
         try {
             java.sql.DatabaseMetaData meta = physical.getMetaData();
-            key = meta.getURL() + '\u0000' + meta.getUserName();
+            key = withoutOptions(meta.getURL()) + '\u0000' + meta.getUserName();
             dialect = Dialect.forProduct(meta.getDatabaseProductName());
         } catch (SQLException | RuntimeException e) {
             physical.close();
             throw e;
         }
-        Database known = DATABASES.get(key);
+        Database known = databaseOf(context, key);
         if (known != null) {
             physical.close();
             return known;
         }
         Database database = new Database(key, physical, dialect);
-        database.join();
-        DATABASES.put(key, database);
+        database.join(context);
         return database;
     }
 
@@ -335,6 +417,8 @@ public final class TestTransactions {
         private int since = -1;
         /** The thread in the middle of a call on the physical connection, or null (see {@link #use}). */
         private Thread user;
+        /** The test transaction it is in; null between test transactions, when it waits for the next one (IDLE). */
+        Context owner;
         private int nextMark = 1;
 
         Database(String key, Connection physical, Dialect dialect) {
@@ -415,8 +499,9 @@ public final class TestTransactions {
         private void warnInterleaved(Mark rolledBack, Mark other) {
             String by = describe(rolledBack.owner);
             String undone = describe(other.owner);
+            String test = owner == null ? "no test" : owner.innermost().name;
             SaidOnce.warn(dialect + ": test transaction rollback by " + by + " undid " + undone, () -> "txguard: in the"
-                    + " test transaction of " + innermostName() + ", a rollback on " + by + " also undid what " + undone
+                    + " test transaction of " + test + ", a rollback on " + by + " also undid what " + undone
                     + " did since its own transaction began: under a test transaction both are one connection, where"
                     + " in production each has its own and this rollback would undo only its own work");
         }
@@ -443,7 +528,7 @@ public final class TestTransactions {
                     user = me;
                     return;
                 }
-                long bound = waitMillis();
+                long bound = owner == null ? DEFAULT_WAIT_MILLIS : owner.innermost().waitMillis;
                 long deadline = System.nanoTime() + bound * 1_000_000L;
                 while (user != null && user != me) {
                     long left = deadline - System.nanoTime();
@@ -488,9 +573,14 @@ public final class TestTransactions {
 
         // ------------------------------------------------------------ levels
 
-        /** Enters the open levels: a clean transaction at the outermost pinning one, a savepoint at each inside it. */
-        private void join() throws SQLException {
-            for (Level level : LEVELS) levelBegun(level);
+        /**
+         * Joins a test transaction, and enters its open levels: a clean transaction at the outermost pinning one, a
+         * savepoint at each inside it.
+         */
+        void join(Context context) throws SQLException {
+            owner = context;
+            context.databases.put(key, this);
+            for (Level level : context.levels) levelBegun(level);
         }
 
         void levelBegun(Level level) throws SQLException {
@@ -555,28 +645,68 @@ public final class TestTransactions {
         /** The physical connection is in a test transaction that pins: a handle may use it. */
         boolean inUse() {
             synchronized (TestTransactions.class) {
-                return since >= 0 && pinningLevel() != null;
+                return owner != null && since >= 0 && owner.pinning() != null;
             }
         }
 
+        /**
+         * A handle is about to use the physical connection: it must be in the calling thread's test transaction, which
+         * must pin now. A database kept from an earlier test joins the thread's test transaction here (a pool that
+         * the tests share keeps its connections from test to test).
+         */
         void checkUsable() throws SQLException {
             synchronized (TestTransactions.class) {
-                Level pinning = since >= 0 ? pinningLevel() : null;
-                if (pinning != null && (!pinning.refusesOtherThreads || pinning.thread == Thread.currentThread())) return;
-                if (pinning != null) {
+                Context context = current();
+                if (owner == null && context != null && context.pinning() != null && !context.databases.containsKey(key)) {
+                    IDLE.get(key).remove(this);
+                    join(context);
+                }
+                if (owner == null) {
+                    throw Errors.state("this connection was opened under a test transaction, which has ended, and no"
+                            + " test transaction is open now: it has no physical connection of its own. Open"
+                            + " connections (and pools) inside the test that uses them, or close them at its end.");
+                }
+                if (owner != context) {
+                    throw Errors.state("this connection is in the test transaction of " + owner.name() + ", but thread "
+                            + Thread.currentThread().getName() + " works for " + (context == null ? "no test"
+                            : "that of " + context.name()) + ": tests that run at the same time each have a connection"
+                            + " of their own, and one a pool keeps for them all cannot serve two. Give each test its"
+                            + " own pool, or run these tests one at a time.");
+                }
+                Level pinning = owner.pinning();
+                if (pinning == null) {
+                    throw Errors.state("this connection belongs to the test transaction of " + owner.name() + ", and "
+                            + owner.innermost().name + " commits for real: its work would be rolled back after all."
+                            + " Open a connection of its own inside it.");
+                }
+                if (pinning.refusesOtherThreads && pinning.thread != Thread.currentThread()) {
                     throw Errors.state("thread " + Thread.currentThread().getName() + " uses a connection of the test"
                             + " transaction of " + pinning.name + ", which refuses other threads than its own ("
                             + pinning.thread.getName() + "). Let the test's thread do the database work, or let other"
                             + " threads join the test transaction.");
                 }
-                if (LEVELS.isEmpty()) {
-                    throw Errors.state("this connection was opened under a test transaction, which has ended, and no"
-                            + " test transaction is open now: it has no physical connection of its own. Open"
-                            + " connections (and pools) inside the test that uses them, or close them at its end.");
+            }
+        }
+
+        /** The name of the innermost level of its test transaction, for txguard's messages. */
+        String testName() {
+            synchronized (TestTransactions.class) {
+                return owner == null ? "no test" : owner.innermost().name;
+            }
+        }
+
+        /** An on-commit callback of one of its handles is due: true when the test captures it, which then holds it. */
+        boolean captured(Runnable callback) {
+            synchronized (TestTransactions.class) {
+                if (owner == null) return false;
+                for (int i = owner.levels.size() - 1; i >= 0; i--) {
+                    List<Runnable> captured = owner.levels.get(i).captured;
+                    if (captured != null) {
+                        captured.add(callback);
+                        return true;
+                    }
                 }
-                throw Errors.state("this connection belongs to the test transaction of " + LEVELS.get(since < 0 ? 0 : since).name
-                        + ", and " + LEVELS.get(LEVELS.size() - 1).name + " commits for real: its work would be rolled"
-                        + " back after all. Open a connection of its own inside it.");
+                return false;
             }
         }
 
@@ -584,13 +714,6 @@ public final class TestTransactions {
             synchronized (TestTransactions.class) {
                 handles.remove(handle);
             }
-        }
-    }
-
-    /** The name of the innermost level, for the messages of what a test transaction cannot hold. */
-    static String innermostName() {
-        synchronized (TestTransactions.class) {
-            return LEVELS.isEmpty() ? "no test" : LEVELS.get(LEVELS.size() - 1).name;
         }
     }
 }

@@ -36,7 +36,8 @@ final class TestDb implements AutoCloseable {
         this.rawUrl = database.newRawUrl();
         this.txguard = txguard;
         this.table = "txg_rows_" + ProcessHandle.current().pid() + "_" + TABLES.incrementAndGet();
-        this.observer = DriverManager.getConnection(rawUrl);
+        // Unguarded under the agent too: it shows what is committed, and works beside a test transaction.
+        this.observer = dev.txguard.internal.EngineProbe.unguarded(DriverManager.getConnection(rawUrl));
         if (database == Database.DERBY) {
             // Nothing waits for a lock: see committedPastLocks. (Changed later, this property would itself wait
             // for the transactions that have read it.)

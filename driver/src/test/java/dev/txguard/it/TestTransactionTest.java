@@ -176,6 +176,8 @@ class TestTransactionTest {
     @ParameterizedTest
     @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
     void aWrappedPoolOfOneConnection_givesHandlesWithoutWaitingForASecond(Database database) throws Exception {
+        Assumptions.assumeFalse(dev.txguard.internal.EngineProbe.agentGuardsConnections(), "under the agent the pool's own"
+                + " connections are the test's handles, and a pool of one gives one at a time, as in production");
         try (TestDb db = TestDb.open(database)) {
             HikariConfig config = new HikariConfig();
             config.setJdbcUrl(db.rawUrl);
@@ -532,16 +534,95 @@ class TestTransactionTest {
         }
     }
 
-    @Test
-    void aSecondTestTransactionAtTheSameTime_isRefused_andAnEndedOneCannotEndAgain() throws Exception {
-        TestTransaction first = TestTransaction.begin("first");
-        try {
-            SQLException e = assertThrows(SQLException.class, () -> TestTransaction.begin("second"));
-            assertTrue(e.getMessage().contains("parallel"), e.getMessage());
-        } finally {
-            first.close();
+    /** A test's work on its own thread, and on a thread it starts: both belong to it. */
+    private static java.util.concurrent.Callable<Set<Integer>> aTest(TestDb db, String name, int id,
+                                                                     java.util.concurrent.CyclicBarrier bothOpen) {
+        return () -> {
+            try (TestTransaction test = TestTransaction.begin(name)) {
+                Connection c = db.guarded();
+                new Legacy.Dao(db.table).saveClassic(c, id);
+                java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+                Thread child = new Thread(() -> { // started by the test: works for it
+                    try (Connection d = db.guarded()) {
+                        new Legacy.Dao(db.table).saveClassic(d, id + 1);
+                        started.complete(null);
+                    } catch (SQLException | RuntimeException e) {
+                        started.completeExceptionally(e);
+                    }
+                });
+                child.start();
+                started.get();
+                bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS); // the other test's transaction is open, with its rows in it
+                Set<Integer> seen = seenBy(c, db);
+                bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS); // neither ends before both have looked
+                return seen;
+            }
+        };
+    }
+
+    /** Not on Derby, whose reads wait for the rows another transaction wrote, as two connections' would in production. */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void testsRunningAtTheSameTime_eachHaveTheirOwnConnectionAndTransaction(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            java.util.concurrent.ExecutorService tests = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.concurrent.CyclicBarrier bothOpen = new java.util.concurrent.CyclicBarrier(2);
+                java.util.concurrent.Future<Set<Integer>> first = tests.submit(aTest(db, "first", 10, bothOpen));
+                java.util.concurrent.Future<Set<Integer>> second = tests.submit(aTest(db, "second", 20, bothOpen));
+                assertEquals(ids(10, 11), first.get(), "each test sees its own work, not the other's");
+                assertEquals(ids(20, 21), second.get());
+            } finally {
+                tests.shutdown();
+            }
+            db.assertCommitted();
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void withTestsRunningAtTheSameTime_aThreadNoTestStarted_isAnErrorNotAGuess(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            java.util.concurrent.ExecutorService shared = java.util.concurrent.Executors.newSingleThreadExecutor();
+            shared.submit(() -> null).get(); // its thread exists before the tests, and works for none of them
+            java.util.concurrent.ExecutorService tests = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.concurrent.CyclicBarrier bothOpen = new java.util.concurrent.CyclicBarrier(3);
+                java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.Callable<Connection> aTest = () -> {
+                    try (TestTransaction test = TestTransaction.begin(Thread.currentThread().getName())) {
+                        Connection c = db.guarded();
+                        db.insert(c, ids.incrementAndGet()); // keys of their own: neither waits for the other's row
+                        bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        return c;
+                    }
+                };
+                java.util.concurrent.Future<Connection> first = tests.submit(aTest);
+                java.util.concurrent.Future<Connection> second = tests.submit(aTest);
+                bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> shared.submit(() -> db.guarded()).get());
+                assertTrue(e.getCause().getMessage().contains("2 test transactions are open")
+                        && e.getCause().getMessage().contains("it works for none of them"), e.getCause().getMessage());
+                bothOpen.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                first.get();
+                second.get();
+            } finally {
+                tests.shutdown();
+                shared.shutdown();
+            }
+            db.assertCommitted();
+        }
+    }
+
+    @Test
+    void anEndedTestTransactionCannotEndAgain_norTakeALevelInside() throws Exception {
+        TestTransaction first = TestTransaction.begin("first");
+        first.close();
         IllegalStateException ended = assertThrows(IllegalStateException.class, first::end);
         assertTrue(ended.getMessage().contains("first has ended"), ended.getMessage());
+        SQLException inside = assertThrows(SQLException.class, () -> first.nested("inside"));
+        assertTrue(inside.getMessage().contains("first has ended"), inside.getMessage());
     }
 }

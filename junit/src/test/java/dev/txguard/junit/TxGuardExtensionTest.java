@@ -369,6 +369,65 @@ class TxGuardExtensionTest {
         }
     }
 
+    /** Holds both tests of the parallel scenario until each has written its row: they run at the same time. */
+    static volatile java.util.concurrent.CyclicBarrier bothWrote;
+
+    static class ParallelScenario {
+        private static Set<Integer> writeAndLook(int id) throws Exception {
+            try (Connection c = connect()) {
+                save(c, id);
+                bothWrote.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                return ids(c);
+            }
+        }
+
+        @Test
+        @TxGuardTest
+        void first() throws Exception {
+            assertEquals(set(60), writeAndLook(60), "its own row only: the other test's is in its own transaction");
+        }
+
+        @Test
+        @TxGuardTest
+        void second() throws Exception {
+            assertEquals(set(61), writeAndLook(61));
+        }
+    }
+
+    /** Released when the other test of the scenario below has failed: the one inside its test then ends. */
+    static volatile java.util.concurrent.CountDownLatch otherFailed;
+
+    /** Runs after TxGuardExtension's afterEach, even when a beforeEach failed. */
+    static final class ReleaseOnFailure implements org.junit.jupiter.api.extension.AfterEachCallback {
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            if (context.getExecutionException().isPresent()) otherFailed.countDown();
+        }
+    }
+
+    @TxGuardTest
+    @org.junit.jupiter.api.extension.ExtendWith(ReleaseOnFailure.class)
+    static class ParallelUnderAClassTransactionScenario {
+        @Test
+        void first() throws Exception {
+            otherFailed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        @Test
+        void second() throws Exception {
+            otherFailed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    private static EngineExecutionResults executeInParallel(Class<?> scenario) {
+        return EngineTestKit.engine("junit-jupiter")
+                .configurationParameter("junit.jupiter.execution.parallel.enabled", "true")
+                .configurationParameter("junit.jupiter.execution.parallel.mode.default", "concurrent")
+                .configurationParameter("junit.jupiter.execution.parallel.config.strategy", "fixed")
+                .configurationParameter("junit.jupiter.execution.parallel.config.fixed.parallelism", "2")
+                .selectors(selectClass(scenario)).execute();
+    }
+
     // ---------------------------------------------------------------- the tests
 
     /** A database with a fresh table for one scenario run; what is in it afterwards is read past txguard. */
@@ -493,6 +552,32 @@ class TxGuardExtensionTest {
                 results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
             }
             assertEquals(set(), run.left());
+        }
+    }
+
+    /** Not on Derby and SQLite, where one transaction's rows keep the other's reads (Derby) or writes (SQLite) waiting. */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void testsRunningInParallel_eachHaveATransactionOfTheirOwn(Database database) throws Exception {
+        try (Run run = new Run(database)) {
+            bothWrote = new java.util.concurrent.CyclicBarrier(2);
+            EngineExecutionResults results = executeInParallel(ParallelScenario.class);
+            assertEquals("", failures(results));
+            results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+            assertEquals(set(), run.left());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "H2")
+    void testsRunningInParallel_underOneClassTransaction_failWithWhatToDo(Database database) throws Exception {
+        try (Run run = new Run(database)) {
+            otherFailed = new java.util.concurrent.CountDownLatch(1);
+            EngineExecutionResults results = executeInParallel(ParallelUnderAClassTransactionScenario.class);
+            results.testEvents().assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+            String failure = failures(results);
+            assertTrue(failure.contains("the tests under one class transaction are savepoints on one connection, one"
+                    + " test at a time"), failure);
         }
     }
 
