@@ -73,6 +73,8 @@ final class Engine {
          * or a scope inside it since then carries a serial at or above this one.
          */
         long serial;
+        /** Under a test transaction, the level it opened in (see TestTransactions): that level's end forgets it. */
+        int testLevel;
 
         Scope(int kind, CallStack beginStack) {
             this.kind = kind;
@@ -754,23 +756,34 @@ final class Engine {
         return depth;
     }
 
-    /** Where the outermost scope the application opened began, or null when none is open (a test's leak check). */
-    String openScopeBeganAt() {
-        if (depth == 0) return null;
-        Scope s = scopes[0].kind == IMPLICIT && depth > 1 ? scopes[1] : scopes[0];
-        return s.beganAt();
+    /**
+     * Where the outermost scope the application opened in a test level (or one inside it) began, or null when none
+     * is open (a test's leak check). A scope opened before, in the class's transaction, is not that test's.
+     */
+    String openScopeBeganAt(int level) {
+        for (int i = 0; i < depth; i++) {
+            if (scopes[i].testLevel >= level && scopes[i].kind != IMPLICIT) return scopes[i].beganAt();
+        }
+        return null;
     }
 
     /**
-     * The test level this engine's handle ran in has ended and rolled back (see TestTransactions): scopes left open
-     * and callbacks waiting for a commit are forgotten, as the work they belonged to is gone.
+     * A test level has ended and rolled back (see TestTransactions): the scopes opened in it, left open, and the
+     * callbacks registered in them are forgotten, as the work they belonged to is gone. Scopes opened before it (a
+     * framework's transaction around the test, begun in the class's transaction) go on.
      */
-    void testLevelEnded() {
-        while (depth > 0) pop();
-        transactionEnded();
-        dropCallbacks();
+    void testLevelEnded(int level) {
+        int keep = 0;
+        while (keep < depth && scopes[keep].testLevel < level) keep++;
+        if (keep == depth) return;
+        dropCallbacksOf(scopes[keep]);
+        while (depth > keep) pop();
+        if (depth == 0) {
+            transactionEnded();
+            dropCallbacks();
+            realAutoCommit = pinned.autoCommit();
+        }
         endedBeginStack = null;
-        realAutoCommit = pinned.autoCommit();
     }
 
     /** For tests: the application savepoints still tracked (they must not outlive their transaction). */
@@ -1333,6 +1346,7 @@ final class Engine {
         if (depth == scopes.length) scopes = java.util.Arrays.copyOf(scopes, depth * 2);
         s.index = depth;
         s.serial = nextScopeSerial++;
+        if (pinned != null) s.testLevel = pinned.database.levelIndex();
         scopes[depth++] = s;
         if (depth == 1) {
             beganOn = Thread.currentThread();

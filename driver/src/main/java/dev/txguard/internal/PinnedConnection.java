@@ -222,15 +222,15 @@ final class PinnedConnection extends ConnectionBase {
      * A test level ends (TestTransactions): the savepoints set in it are gone with its rollback, and an engine
      * that still has scopes open (the test left them open) forgets them, so that the next test starts clean.
      */
-    void levelEnded() {
+    void levelEnded(int level) {
         if (start != null && start.removed) start = null;
         if (statementStart != null && statementStart.removed) statementStart = null;
-        if (engine != null) engine.testLevelEnded();
+        if (engine != null) engine.testLevelEnded(level);
     }
 
-    /** Where the scope this handle's application left open began, or null when none is open. */
-    String openScopeBeganAt() {
-        return engine == null ? null : engine.openScopeBeganAt();
+    /** Where the scope this handle's application opened in the level (or inside it) and left open began, or null. */
+    String openScopeBeganAt(int level) {
+        return engine == null ? null : engine.openScopeBeganAt(level);
     }
 
     // ---------------------------------------------------------------- use and end of the handle

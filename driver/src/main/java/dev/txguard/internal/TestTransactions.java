@@ -184,7 +184,11 @@ public final class TestTransactions {
                 CONTEXTS.remove(context);
                 for (Database d : context.databases.values()) {
                     d.owner = null;
-                    IDLE.computeIfAbsent(d.key, k -> new ArrayList<>()).add(d);
+                    if (d.borrowed) {
+                        d.giveBack();
+                    } else if (!d.broken) {
+                        IDLE.computeIfAbsent(d.key, k -> new ArrayList<>()).add(d);
+                    }
                 }
                 context.databases.clear();
                 if (CONTEXT_OF_THREAD.get() == context) CONTEXT_OF_THREAD.remove();
@@ -269,7 +273,7 @@ public final class TestTransactions {
                 physical.close(); // the test ended meanwhile
                 return null;
             }
-            Database database = pin(level.context, physical);
+            Database database = pin(level.context, physical, false);
             KEY_OF_URL.put(urlKey, database.key);
             return database.newHandle(config);
         }
@@ -294,7 +298,7 @@ public final class TestTransactions {
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
             if (level == null) return Guard.wrap(borrowed); // the test ended meanwhile
-            Database database = pin(level.context, borrowed);
+            Database database = pin(level.context, borrowed, true);
             KEY_OF_SOURCE.computeIfAbsent(source, s -> new HashMap<>()).put(sourceKey, database.key);
             return database.newHandle(config);
         }
@@ -308,7 +312,7 @@ public final class TestTransactions {
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
             if (level == null) return null;
-            return pin(level.context, real).newHandle(config);
+            return pin(level.context, real, false).newHandle(config);
         }
     }
 
@@ -342,13 +346,22 @@ public final class TestTransactions {
      * The database of a physical connection just opened: a new one, which this connection is kept for, or one the
      * test transaction has (or an idle one), in which case this connection is closed again.
      */
-    private static Database pin(Context context, Connection physical) throws SQLException {
+    private static Database pin(Context context, Connection physical, boolean borrowed) throws SQLException {
         String key;
         Dialect dialect;
         try {
             java.sql.DatabaseMetaData meta = physical.getMetaData();
             key = withoutOptions(meta.getURL()) + '\u0000' + meta.getUserName();
             dialect = Dialect.forProduct(meta.getDatabaseProductName());
+            String missing = !meta.supportsTransactions() ? "transactions" : !meta.supportsSavepoints() ? "savepoints" : null;
+            if (missing != null) {
+                Level level = context.innermost();
+                throw Errors.state("the test transaction of " + level.name + " cannot hold the work of a connection to "
+                        + meta.getDatabaseProductName() + ", whose driver says it has no " + missing + ": a test"
+                        + " transaction needs both, to be rolled back with each application transaction inside it as a"
+                        + " savepoint. Test this database's code in a test that commits for real and cleans up after"
+                        + " itself.");
+            }
         } catch (SQLException | RuntimeException e) {
             physical.close();
             throw e;
@@ -358,7 +371,7 @@ public final class TestTransactions {
             physical.close();
             return known;
         }
-        Database database = new Database(key, physical, dialect);
+        Database database = new Database(key, physical, dialect, borrowed);
         database.join(context);
         return database;
     }
@@ -380,6 +393,11 @@ public final class TestTransactions {
         boolean released;
         /** Gone from the connection: its level ended, or its owner released it. */
         boolean removed;
+        /**
+         * Another handle committed work since this savepoint was set (its own savepoint, set above this one, was
+         * released): what that handle's transaction began at, for the warning a rollback to this one then gives.
+         */
+        String committedSinceBy;
 
         Mark(String name, String physicalName, int id, Object owner) {
             this.name = name;
@@ -417,14 +435,34 @@ public final class TestTransactions {
         private int since = -1;
         /** The thread in the middle of a call on the physical connection, or null (see {@link #use}). */
         private Thread user;
+        /** Closed under a call that never ended (see awaitOtherThreadsCall): never used again. */
+        boolean broken;
         /** The test transaction it is in; null between test transactions, when it waits for the next one (IDLE). */
         Context owner;
         private int nextMark = 1;
 
-        Database(String key, Connection physical, Dialect dialect) {
+        /**
+         * Its physical connection was borrowed from a pool txguard is over (TxGuardDataSource): it goes back at the end
+         * of its test transaction, as the pool may close it any time after (at its own close, which aborts what is
+         * borrowed), and the next test borrows again.
+         */
+        final boolean borrowed;
+
+        Database(String key, Connection physical, Dialect dialect, boolean borrowed) {
             this.key = key;
             this.physical = physical;
             this.dialect = dialect;
+            this.borrowed = borrowed;
+        }
+
+        /** A borrowed physical connection goes back to its pool, rolled back, in autocommit as pools hand them out. */
+        void giveBack() {
+            try {
+                physical.setAutoCommit(true);
+                physical.close();
+            } catch (SQLException e) {
+                // the pool has closed it already, or will find it broken: nothing of the test's is in it
+            }
         }
 
         Connection newHandle(Config config) throws SQLException {
@@ -462,6 +500,14 @@ public final class TestTransactions {
                     Mark top = marks.remove(marks.size() - 1);
                     top.removed = true;
                     physical.releaseSavepoint(top.savepoint);
+                    if (top.owner instanceof PinnedConnection) {
+                        for (Mark below : marks) {
+                            if (below.owner != top.owner && below.owner instanceof PinnedConnection && !below.released
+                                    && below.committedSinceBy == null) {
+                                below.committedSinceBy = describe(top.owner);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -481,6 +527,11 @@ public final class TestTransactions {
 
         private void rollBackTo(Mark mark) throws SQLException {
             if (mark.removed) return;
+            if (mark.committedSinceBy != null) {
+                warnUndone(mark, mark.committedSinceBy, "committed meanwhile (a REQUIRES_NEW transaction, say)",
+                        "that commit would stand");
+            }
+            mark.committedSinceBy = null;
             physical.rollback(mark.savepoint);
             int at = marks.indexOf(mark);
             List<Mark> above = new ArrayList<>(marks.subList(at + 1, marks.size()));
@@ -490,25 +541,31 @@ public final class TestTransactions {
                     m.removed = true;
                     continue;
                 }
-                if (m.owner != mark.owner && !(m.owner instanceof Level)) warnInterleaved(mark, m);
+                if (m.owner != mark.owner && !(m.owner instanceof Level)) {
+                    warnUndone(mark, describe(m.owner), "did since its own transaction began",
+                            "each has its own and this rollback would undo only its own work");
+                }
                 m.savepoint = physical.setSavepoint(m.physicalName);
                 marks.add(m);
             }
         }
 
-        private void warnInterleaved(Mark rolledBack, Mark other) {
+        /**
+         * A rollback on one handle undid another's work too, which on connections of their own it would not: what the
+         * other did since its transaction began, or what it committed meanwhile. Said once per pair of begin sites.
+         */
+        private void warnUndone(Mark rolledBack, String other, String whatItDid, String production) {
             String by = describe(rolledBack.owner);
-            String undone = describe(other.owner);
             String test = owner == null ? "no test" : owner.innermost().name;
-            SaidOnce.warn(dialect + ": test transaction rollback by " + by + " undid " + undone, () -> "txguard: in the"
-                    + " test transaction of " + test + ", a rollback on " + by + " also undid what " + undone
-                    + " did since its own transaction began: under a test transaction both are one connection, where"
-                    + " in production each has its own and this rollback would undo only its own work");
+            SaidOnce.warn(dialect + ": test transaction rollback by " + by + " undid " + whatItDid + " of " + other,
+                    () -> "txguard: in the test transaction of " + test + ", a rollback on " + by + " also undid what "
+                    + other + " " + whatItDid + ": under a test transaction both are one connection, where in"
+                    + " production " + production);
         }
 
         private static String describe(Object owner) {
             if (owner instanceof PinnedConnection) {
-                String beganAt = ((PinnedConnection) owner).openScopeBeganAt();
+                String beganAt = ((PinnedConnection) owner).openScopeBeganAt(0);
                 return beganAt == null ? "a connection" : "the connection whose transaction began at " + beganAt;
             }
             return "the test level " + ((Level) owner).name;
@@ -542,6 +599,40 @@ public final class TestTransactions {
                 }
                 user = me;
             }
+        }
+
+        /**
+         * A level ends while another thread is in the middle of a call on the connection (a thread the test started
+         * and did not wait for): the rollback waits for the call, up to the test's bound. Past it, the connection is
+         * closed, as rolling back under a call in flight would break it, and the test fails naming that thread.
+         */
+        private void awaitOtherThreadsCall(Level level) throws SQLException {
+            Thread me = Thread.currentThread();
+            long deadline = System.nanoTime() + level.waitMillis * 1_000_000L;
+            while (user != null && user != me) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    Thread holder = user;
+                    user = null;
+                    broken = true;
+                    try {
+                        physical.close();
+                    } catch (SQLException | RuntimeException ignored) {
+                        // closing is what is left to do; the call in flight fails with it
+                    }
+                    throw Errors.state("the test transaction of " + level.name + " ended while thread "
+                            + holder.getName() + " was still in the middle of a call on its connection, which it has"
+                            + " not finished in " + level.waitMillis + " ms: the connection is closed, and the next test"
+                            + " gets another. Let the test wait for the threads it starts to finish their database work.");
+                }
+                try {
+                    TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw Errors.state("interrupted while the test transaction of " + level.name + " waited to end", e);
+                }
+            }
+            user = null;
         }
 
         /** For tests: the thread in the middle of a call on the physical connection, or null. */
@@ -597,10 +688,10 @@ public final class TestTransactions {
         void levelEnding(Level level, List<String> leftOpen) throws SQLException {
             if (since < 0 || !level.pins) return;
             for (PinnedConnection handle : handles) {
-                String beganAt = handle.openScopeBeganAt();
+                String beganAt = handle.openScopeBeganAt(level.index);
                 if (beganAt != null) leftOpen.add(beganAt);
             }
-            user = null; // the test is over; whatever a thread was doing, it is rolled back now
+            awaitOtherThreadsCall(level);
             SQLException failure = null;
             try {
                 if (dialect == Dialect.POSTGRESQL) checkDeferredConstraints(level);
@@ -623,7 +714,7 @@ public final class TestTransactions {
                     marks.subList(at, marks.size()).clear();
                 }
             } finally {
-                for (PinnedConnection handle : handles) handle.levelEnded();
+                for (PinnedConnection handle : handles) handle.levelEnded(level.index);
             }
             if (failure != null) throw failure;
         }
@@ -657,8 +748,8 @@ public final class TestTransactions {
         void checkUsable() throws SQLException {
             synchronized (TestTransactions.class) {
                 Context context = current();
-                if (owner == null && context != null && context.pinning() != null && !context.databases.containsKey(key)) {
-                    IDLE.get(key).remove(this);
+                if (owner == null && context != null && context.pinning() != null && !context.databases.containsKey(key)
+                        && IDLE.get(key).remove(this)) {
                     join(context);
                 }
                 if (owner == null) {
@@ -685,6 +776,13 @@ public final class TestTransactions {
                             + pinning.thread.getName() + "). Let the test's thread do the database work, or let other"
                             + " threads join the test transaction.");
                 }
+            }
+        }
+
+        /** The index of the innermost level of its test transaction (what a scope opening now opens in). */
+        int levelIndex() {
+            synchronized (TestTransactions.class) {
+                return owner == null ? 0 : owner.innermost().index;
             }
         }
 

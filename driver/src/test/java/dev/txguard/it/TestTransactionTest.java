@@ -11,6 +11,7 @@ import dev.txguard.TestTransaction;
 import dev.txguard.TxGuard;
 import dev.txguard.TxGuardDataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -195,6 +196,62 @@ class TestTransactionTest {
         }
     }
 
+    /**
+     * The first connection of a database borrowed through a TxGuardDataSource over a pool is the pool's: it goes back
+     * as the test transaction ends, so the pool's close (which aborts what is borrowed) takes nothing of a later test's.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"H2", "POSTGRESQL", "MARIADB"})
+    void aPoolThatGaveTheTestsConnectionClosesAfterIt_andTheNextTestGetsAnother(Database database) throws Exception {
+        Assumptions.assumeFalse(dev.txguard.internal.EngineProbe.agentGuardsConnections(), "under the agent the pool's own"
+                + " connections, opened before the test, are guarded by the agent and refused inside it");
+        try (TestDb db = TestDb.open(database)) {
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(db.rawUrl);
+            config.setMaximumPoolSize(1);
+            try (HikariDataSource pool = new HikariDataSource(config)) {
+                try (TestTransaction test = TestTransaction.begin("through the pool");
+                     Connection c = new TxGuardDataSource(pool).getConnection()) {
+                    db.insert(c, 1);
+                }
+                assertEquals(0, pool.getHikariPoolMXBean().getActiveConnections(), "given back as the test ended");
+            }
+            try (TestTransaction test = TestTransaction.begin("after the pool closed")) {
+                Connection c = db.guarded();
+                db.insert(c, 2);
+                assertEquals(ids(2), seenBy(c, db));
+            }
+            db.assertCommitted();
+        }
+    }
+
+    /** A database whose driver has no savepoints (or no transactions) cannot hold a test: said at its first connection. */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "H2")
+    void aDatabaseWithoutSavepoints_isRefusedAtItsFirstConnection(Database database) throws Exception {
+        Assumptions.assumeFalse(dev.txguard.internal.EngineProbe.agentGuardsConnections(), "under the agent the connection"
+                + " the stand-in data source opens is pinned by the agent, before the stand-in could say it has no savepoints");
+        try (TestDb db = TestDb.open(database)) {
+            ClassLoader loader = getClass().getClassLoader();
+            javax.sql.DataSource withoutSavepoints = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(loader,
+                    new Class<?>[] {javax.sql.DataSource.class}, (source, call, none) -> {
+                        if (!"getConnection".equals(call.getName())) throw new UnsupportedOperationException(call.getName());
+                        Connection real = DriverManager.getConnection(db.rawUrl);
+                        java.sql.DatabaseMetaData meta = real.getMetaData();
+                        Object saysNo = java.lang.reflect.Proxy.newProxyInstance(loader,
+                                new Class<?>[] {java.sql.DatabaseMetaData.class}, (proxy, method, args) ->
+                                        "supportsSavepoints".equals(method.getName()) ? Boolean.FALSE : method.invoke(meta, args));
+                        return java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {Connection.class},
+                                (proxy, method, args) -> "getMetaData".equals(method.getName()) ? saysNo : method.invoke(real, args));
+                    });
+            try (TestTransaction test = TestTransaction.begin("no savepoints")) {
+                SQLException e = assertThrows(SQLException.class, () -> new TxGuardDataSource(withoutSavepoints).getConnection());
+                assertEquals("25000", e.getSQLState());
+                assertTrue(e.getMessage().contains("whose driver says it has no savepoints"), e.getMessage());
+            }
+        }
+    }
+
     /** Declared durable in the test below: must be the outermost transaction. */
     static final class Payments {
         static void sendToBank(Connection c, TestDb db, int id) throws SQLException {
@@ -317,10 +374,12 @@ class TestTransactionTest {
             try (TestTransaction test = TestTransaction.begin("bound").waitForTheConnection(java.time.Duration.ofMillis(300))) {
                 Connection blocked = db.guarded();
                 Connection waiting = db.guarded();
+                // Made here, so that the holder's one call on the connection is the update that waits for the row
+                Statement updating = blocked.createStatement();
                 java.util.concurrent.CompletableFuture<Void> update = new java.util.concurrent.CompletableFuture<>();
                 holder = new Thread(() -> {
                     try {
-                        Legacy.sql(blocked, "UPDATE " + db.table + " SET note = 'mine' WHERE id = 1");
+                        updating.execute("UPDATE " + db.table + " SET note = 'mine' WHERE id = 1");
                         update.complete(null);
                     } catch (SQLException | RuntimeException e) {
                         update.completeExceptionally(e);
@@ -376,6 +435,7 @@ class TestTransactionTest {
     @EnumSource(Database.class)
     void interleavedTransactionsOnTwoHandles_theFirstOnesRollbackUndoesTheOthersWork_andSaysSo(Database database)
             throws Exception {
+        dev.txguard.internal.EngineProbe.forgetWhatWasSaidOnce(); // said once per pair of call sites, in any test
         try (TestDb db = TestDb.open(database); LogCapture log = LogCapture.start()) {
             try (TestTransaction test = TestTransaction.begin("interleaved")) {
                 Connection a = db.guarded();
@@ -411,6 +471,52 @@ class TestTransactionTest {
             }
             db.insert(before, 2); // after the test, it is the application's connection as before
             db.assertCommitted(2);
+        }
+    }
+
+    /** What a second connection commits inside another's transaction (Spring's REQUIRES_NEW) goes with its rollback. */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aCommitOnAnotherHandleInsideATransaction_goesWithItsRollback_andSaysSo(Database database) throws Exception {
+        dev.txguard.internal.EngineProbe.forgetWhatWasSaidOnce(); // said once per pair of call sites, in any test
+        try (TestDb db = TestDb.open(database); LogCapture log = LogCapture.start()) {
+            try (TestTransaction test = TestTransaction.begin("requires new")) {
+                Connection outer = db.guarded();
+                outer.setAutoCommit(false);
+                db.insert(outer, 1);
+                try (Connection inner = db.guarded()) {
+                    new Legacy.Dao(db.table).saveClassic(inner, 2); // its own transaction, committed
+                }
+                outer.rollback();
+                outer.setAutoCommit(true);
+                assertEquals(ids(), seenBy(outer, db), "one connection: the outer rollback undid the inner commit too");
+                assertEquals(1, log.count("also undid what the connection whose transaction began at"), log.all());
+            }
+            db.assertCommitted();
+        }
+    }
+
+    /**
+     * A framework's transaction around each test (Spring's test-managed one), begun before the test's level: the
+     * test's end rolls back what the test did, and that transaction goes on; it is not the test's leak.
+     */
+    @ParameterizedTest
+    @EnumSource(Database.class)
+    void aScopeOpenedBeforeTheTestsLevel_goesOnAfterIt_andIsNotItsLeak(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            try (TestTransaction classLevel = TestTransaction.begin("class")) {
+                Connection c = db.guarded();
+                c.setAutoCommit(false); // the framework's transaction, around the test
+                db.insert(c, 1);
+                try (TestTransaction test = classLevel.nested("test")) {
+                    new Legacy.Dao(db.table).saveClassic(c, 2);
+                    assertEquals(ids(1, 2), seenBy(c, db));
+                }
+                assertEquals(ids(1), seenBy(c, db), "the test's work is gone, the framework's transaction goes on");
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+            db.assertCommitted();
         }
     }
 

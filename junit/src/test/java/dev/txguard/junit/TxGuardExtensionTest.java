@@ -466,7 +466,7 @@ class TxGuardExtensionTest {
         }
     }
 
-    private static String failures(EngineExecutionResults results) {
+    static String failures(EngineExecutionResults results) {
         return results.allEvents().failed().stream().map(TxGuardExtensionTest::describe).collect(Collectors.joining("\n"));
     }
 
