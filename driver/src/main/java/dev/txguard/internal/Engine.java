@@ -693,7 +693,12 @@ final class Engine {
 
     Savepoint setSavepoint(String name) throws SQLException {
         beforeStatement(); // our savepoint must come first, so that rolling back the scope covers the app's
-        Savepoint sp = realSetSavepoint(name);
+        Savepoint sp;
+        try {
+            sp = realSetSavepoint(name);
+        } finally {
+            if (pinned != null) pinned.statementSucceeded(); // the call that beforeStatement began is over
+        }
         if (appSavepoints == null) appSavepoints = new ArrayList<>(4);
         appSavepoints.add(new AppSavepoint(sp, nextSavepointId));
         return sp;

@@ -15,7 +15,8 @@ import java.sql.Statement;
  * where every other handle sees it, as after a real commit) and rolled back to by its rollback. Its close, and
  * a pool's eviction or reset, reach only this handle; nothing it does ends the test transaction.
  *
- * <p>Used from one thread at a time, as the connection it plays.
+ * <p>Used from one thread at a time, as the connection it plays; threads take turns on the physical connection
+ * beneath, one call at a time (see TestTransactions.Database.use).
  */
 final class PinnedConnection extends ConnectionBase {
 
@@ -72,21 +73,21 @@ final class PinnedConnection extends ConnectionBase {
 
     @Override
     public void commit() throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             endStart(false);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public void rollback() throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             endStart(true);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
@@ -108,10 +109,12 @@ final class PinnedConnection extends ConnectionBase {
 
     /** Before any statement of this handle runs, and before its engine sets a savepoint (Engine.beforeStatement). */
     void beforeStatement() throws SQLException {
-        enter(); // left as the statement ends (statementSucceeded, statementFailed)
+        enter(); // given back as the statement ends (statementSucceeded, statementFailed)
         if (!autoCommit) {
             ensureStart();
         } else if (database.dialect.errorAbortsTransaction) {
+            // One not released yet belongs to a call that reached no statement's end (an application savepoint's)
+            if (statementStart != null) database.release(statementStart);
             statementStart = database.set(null, savepointPrefix + "s", this);
         }
     }
@@ -128,7 +131,7 @@ final class PinnedConnection extends ConnectionBase {
         try {
             if (s != null) database.release(s);
         } finally {
-            leave();
+            database.done();
         }
     }
 
@@ -144,7 +147,7 @@ final class PinnedConnection extends ConnectionBase {
         } catch (SQLException e) {
             failure.addSuppressed(e);
         } finally {
-            leave();
+            database.done();
         }
     }
 
@@ -160,7 +163,7 @@ final class PinnedConnection extends ConnectionBase {
     /** One of the engine's savepoint operations for a nested scope: on this connection's stack, as the handle's own. */
     Savepoint engineSavepoint(Savepoint current, String name, boolean set, boolean rollBack, boolean release)
             throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             if (set) return database.set(null, name, this);
             TestTransactions.Mark mark = (TestTransactions.Mark) current;
@@ -171,7 +174,7 @@ final class PinnedConnection extends ConnectionBase {
             }
             return mark;
         } finally {
-            leave();
+            leave(took);
         }
     }
 
@@ -182,31 +185,31 @@ final class PinnedConnection extends ConnectionBase {
 
     @Override
     public Savepoint setSavepoint(String name) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return database.set(name, savepointPrefix + "a" + nextApplicationSavepoint++, this);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public void rollback(Savepoint savepoint) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             database.rollbackTo(mine(savepoint));
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public void releaseSavepoint(Savepoint savepoint) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             database.release(mine(savepoint));
         } finally {
-            leave();
+            leave(took);
         }
     }
 
@@ -245,14 +248,18 @@ final class PinnedConnection extends ConnectionBase {
         database.checkUsable();
     }
 
-    /** A call on the physical connection begins: one thread at a time (see TestTransactions.Database.use). */
-    private void enter() throws SQLException {
+    /**
+     * A call on the physical connection begins: one thread at a time (see TestTransactions.Database.use). True when
+     * this call took the connection, and is to give it back; false inside a call of this thread already under way
+     * (a savepoint the engine sets for the statement about to run), which gives it back at its end.
+     */
+    private boolean enter() throws SQLException {
         usable();
-        database.use();
+        return database.use();
     }
 
-    private void leave() {
-        database.done();
+    private void leave(boolean took) {
+        if (took) database.done();
     }
 
     private java.sql.Connection physical() {
@@ -264,11 +271,11 @@ final class PinnedConnection extends ConnectionBase {
         if (closed) return;
         try {
             if (database.inUse()) { // the engine rolled back what it knew of; this ends the savepoint
-                database.use();
+                boolean took = database.use();
                 try {
                     endStart(true);
                 } finally {
-                    leave();
+                    leave(took);
                 }
             }
         } finally {
@@ -336,122 +343,122 @@ final class PinnedConnection extends ConnectionBase {
 
     @Override
     public Statement createStatement() throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.createStatement();
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public Statement createStatement(int type, int concurrency) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.createStatement(type, concurrency);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public Statement createStatement(int type, int concurrency, int holdability) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.createStatement(type, concurrency, holdability);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql, autoGeneratedKeys);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql, columnIndexes);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql, columnNames);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int type, int concurrency) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql, type, concurrency);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public PreparedStatement prepareStatement(String sql, int type, int concurrency, int holdability)
             throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareStatement(sql, type, concurrency, holdability);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public CallableStatement prepareCall(String sql) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareCall(sql);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareCall(sql, type, concurrency);
         } finally {
-            leave();
+            leave(took);
         }
     }
 
     @Override
     public CallableStatement prepareCall(String sql, int type, int concurrency, int holdability) throws SQLException {
-        enter();
+        boolean took = enter();
         try {
             return delegate.prepareCall(sql, type, concurrency, holdability);
         } finally {
-            leave();
+            leave(took);
         }
     }
 

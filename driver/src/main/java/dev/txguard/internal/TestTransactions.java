@@ -576,14 +576,16 @@ public final class TestTransactions {
         /**
          * The calling thread starts using the physical connection (a statement, a transaction call): it waits while
          * another thread is in the middle of one, up to the test's bound, and then fails naming that thread and where
-         * it is. Drivers are not made for two threads' calls at once on one connection.
+         * it is. Drivers are not made for two threads' calls at once on one connection. False when the thread is in
+         * the middle of a call already, which gives the connection back at its end.
          */
-        void use() throws SQLException {
+        boolean use() throws SQLException {
             Thread me = Thread.currentThread();
             synchronized (TestTransactions.class) {
-                if (user == null || user == me) {
+                if (user == me) return false;
+                if (user == null) {
                     user = me;
-                    return;
+                    return true;
                 }
                 long bound = owner == null ? DEFAULT_WAIT_MILLIS : owner.innermost().waitMillis;
                 long deadline = System.nanoTime() + bound * 1_000_000L;
@@ -598,6 +600,7 @@ public final class TestTransactions {
                     }
                 }
                 user = me;
+                return true;
             }
         }
 

@@ -358,6 +358,38 @@ class TestTransactionTest {
         }
     }
 
+    /** A nested scope's first statement sets its savepoint first: the statement still runs as the thread's one call. */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = "H2")
+    void aNestedScopesSavepoint_isPartOfTheStatementsCall_notACallOfItsOwn(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            Legacy.sql(db.rawObserver(), "CREATE ALIAS IF NOT EXISTS TXG_WHO FOR \"" + H2Signals.class.getName()
+                    + ".whoUsesTheConnection\"");
+            try (TestTransaction test = TestTransaction.begin("nested on one thread")) {
+                Connection c = db.guarded();
+                H2Signals.watched = c;
+                c.setAutoCommit(false);
+                db.insert(c, 1);
+                nestedCall(c);
+                assertEquals(Thread.currentThread(), H2Signals.usingDuringTheStatement, "the statement ran as this thread's call");
+                c.rollback();
+                c.setAutoCommit(true);
+            } finally {
+                H2Signals.watched = null;
+            }
+        }
+    }
+
+    /** A DAO's own scope, nested in the caller's: its first statement sets the scope's savepoint. */
+    private static void nestedCall(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT TXG_WHO()")) {
+            rs.next();
+        }
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
     /**
      * A thread in the middle of a statement that waits for a row another transaction holds keeps the test's connection;
      * a second thread gives up after the test's bound, naming the first and where it is, instead of hanging the suite.
