@@ -24,8 +24,10 @@ import java.util.Properties;
  * database for good. A level that commits for real ({@link #beginLevel} with {@code pins} false) opens connections
  * of their own again, and refuses the handles of the levels around it.
  *
- * <p>Levels begin and end on the test's thread; connections are opened on any. Everything here runs when a level or a
- * connection begins or ends, under this class's lock: nothing on a statement's path.
+ * <p>Levels begin and end on the test's thread; connections are opened on any. Everything here runs under this class's
+ * lock: when a level or a connection begins or ends, and, for a test transaction's handles only, as each of their
+ * calls begins and ends (threads take turns on a physical connection). A connection outside a test pays one volatile
+ * read of {@link #open} as it creates a statement or begins a transaction, and nothing on a statement's path.
  */
 public final class TestTransactions {
 
@@ -320,7 +322,7 @@ public final class TestTransactions {
      * A URL as the database it names: without the options after {@code ?} or {@code ;}, which a vendor's data source
      * adds of its own (PostgreSQL's) and which do not change the database (H2's {@code ;DB_CLOSE_DELAY}).
      */
-    static String withoutOptions(String url) {
+    private static String withoutOptions(String url) {
         if (url == null) return "";
         int end = url.length();
         int query = url.indexOf('?');
