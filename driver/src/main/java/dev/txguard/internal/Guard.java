@@ -135,7 +135,7 @@ public final class Guard {
      */
     private static Connection pinnedInstead(Object source, Connection real) throws SQLException {
         if (!(source instanceof Driver) && CallStack.isPool(source.getClass().getName())) return null;
-        return TestTransactions.pinReturned(real, Config.forConnection(null));
+        return TestTransactions.pinReturned(real, Config.forConnection(null), origin(source));
     }
 
     /**

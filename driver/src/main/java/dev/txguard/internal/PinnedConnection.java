@@ -24,7 +24,7 @@ final class PinnedConnection extends ConnectionBase {
     /** Names this handle's savepoints, and those of its engine's nested scopes: no other handle's clash with them. */
     final String savepointPrefix;
     Engine engine;
-    private boolean autoCommit = true;
+    private boolean autoCommit;
     /** Autocommit was turned off by a SQL BEGIN, and comes back on with the SQL COMMIT or ROLLBACK that ends it. */
     private boolean begunBySql;
     private boolean closed;
@@ -44,10 +44,11 @@ final class PinnedConnection extends ConnectionBase {
     private Integer isolation;
     private Boolean readOnly;
 
-    PinnedConnection(TestTransactions.Database database, int id) {
+    PinnedConnection(TestTransactions.Database database, int id, boolean autoCommit) {
         super(database.physical);
         this.database = database;
         this.savepointPrefix = "txguard_t" + id + "_";
+        this.autoCommit = autoCommit;
     }
 
     // ---------------------------------------------------------------- the handle's own transaction

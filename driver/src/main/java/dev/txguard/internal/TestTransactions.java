@@ -45,6 +45,11 @@ public final class TestTransactions {
     /** A DataSource txguard wraps to its database's key, so that a second getConnection borrows nothing. */
     private static final Map<Object, Map<String, String>> KEY_OF_SOURCE = new IdentityHashMap<>();
     /**
+     * The autocommit a URL's driver, or a data source, hands its connections out with (a pool in manual mode hands
+     * them out with it off): a handle starts with it, as the connection it stands for would.
+     */
+    private static final Map<Object, Boolean> HANDS_OUT_AUTO_COMMIT = new HashMap<>();
+    /**
      * The test transaction a thread works for: set on the thread that begins a level of it, and inherited by the
      * threads it starts. A thread that has none (a pool's, shared by the tests) works for the only one open.
      */
@@ -266,9 +271,10 @@ public final class TestTransactions {
             Level level = pinningLevel();
             if (level == null) return null;
             Database known = databaseOf(level.context, KEY_OF_URL.get(urlKey));
-            if (known != null) return known.newHandle(config);
+            if (known != null) return known.newHandle(config, HANDS_OUT_AUTO_COMMIT.getOrDefault(urlKey, true), Engine.FROM_A_DRIVER);
         }
         Connection physical = opener.open();
+        boolean autoCommit = physical.getAutoCommit();
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
             if (level == null) {
@@ -277,7 +283,8 @@ public final class TestTransactions {
             }
             Database database = pin(level.context, physical, false);
             KEY_OF_URL.put(urlKey, database.key);
-            return database.newHandle(config);
+            HANDS_OUT_AUTO_COMMIT.put(urlKey, autoCommit);
+            return database.newHandle(config, autoCommit, Engine.FROM_A_DRIVER);
         }
     }
 
@@ -293,16 +300,20 @@ public final class TestTransactions {
             if (level == null) return null;
             Map<String, String> keys = KEY_OF_SOURCE.get(source);
             Database known = keys == null ? null : databaseOf(level.context, keys.get(sourceKey));
-            if (known != null) return known.newHandle(config);
+            if (known != null) {
+                return known.newHandle(config, HANDS_OUT_AUTO_COMMIT.getOrDefault(source, true), Engine.FROM_A_DATA_SOURCE);
+            }
         }
         Connection borrowed = borrow.open();
         if (borrowed.isWrapperFor(TxConnection.class)) return borrowed;
+        boolean autoCommit = borrowed.getAutoCommit();
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
             if (level == null) return Guard.wrap(borrowed); // the test ended meanwhile
             Database database = pin(level.context, borrowed, true);
             KEY_OF_SOURCE.computeIfAbsent(source, s -> new HashMap<>()).put(sourceKey, database.key);
-            return database.newHandle(config);
+            HANDS_OUT_AUTO_COMMIT.put(source, autoCommit);
+            return database.newHandle(config, autoCommit, Engine.FROM_A_DATA_SOURCE);
         }
     }
 
@@ -310,11 +321,12 @@ public final class TestTransactions {
      * Under the agent, a connection a driver or data source returned while a test transaction is open: a handle on
      * its database's pinned connection (see Guard.guardReturned), or null when the thread's test does not pin now.
      */
-    static Connection pinReturned(Connection real, Config config) throws SQLException {
+    static Connection pinReturned(Connection real, Config config, int origin) throws SQLException {
         synchronized (TestTransactions.class) {
             Level level = pinningLevel();
             if (level == null) return null;
-            return pin(level.context, real, false).newHandle(config);
+            boolean autoCommit = real.getAutoCommit();
+            return pin(level.context, real, false).newHandle(config, autoCommit, origin);
         }
     }
 
@@ -450,26 +462,31 @@ public final class TestTransactions {
          */
         final boolean borrowed;
 
-        Database(String key, Connection physical, Dialect dialect, boolean borrowed) {
+        /** The autocommit its physical connection had when it came: a borrowed one goes back with it. */
+        private final boolean cameWithAutoCommit;
+
+        Database(String key, Connection physical, Dialect dialect, boolean borrowed) throws SQLException {
             this.key = key;
             this.physical = physical;
             this.dialect = dialect;
             this.borrowed = borrowed;
+            this.cameWithAutoCommit = physical.getAutoCommit();
         }
 
-        /** A borrowed physical connection goes back to its pool, rolled back, in autocommit as pools hand them out. */
+        /** A borrowed physical connection goes back to its pool, rolled back, in the autocommit it came with. */
         void giveBack() {
             try {
-                physical.setAutoCommit(true);
+                physical.setAutoCommit(cameWithAutoCommit);
                 physical.close();
             } catch (SQLException e) {
                 // the pool has closed it already, or will find it broken: nothing of the test's is in it
             }
         }
 
-        Connection newHandle(Config config) throws SQLException {
-            PinnedConnection handle = new PinnedConnection(this, nextHandle++);
-            Engine engine = new Engine(handle, config, dialect, Engine.FROM_A_DRIVER);
+        /** A handle that starts in the autocommit the connection it stands for would have, from where that comes. */
+        Connection newHandle(Config config, boolean autoCommit, int origin) throws SQLException {
+            PinnedConnection handle = new PinnedConnection(this, nextHandle++, autoCommit);
+            Engine engine = new Engine(handle, config, dialect, origin);
             handle.engine = engine;
             handles.add(handle);
             return new TxConnection(handle, engine);

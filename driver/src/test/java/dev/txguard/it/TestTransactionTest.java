@@ -252,6 +252,36 @@ class TestTransactionTest {
         }
     }
 
+    /**
+     * Druid and Agroal, under txguard as docs/semantics.md tells (TxGuardDataSource over the pool): a test's handles
+     * start in the pool's mode, the pool of one is asked for one connection, and gets it back, as it handed it out.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.txguard.it.StatefulPoolsTest#everyPoolAndDatabase")
+    void txguardOverAStatefulPool_handlesStartInThePoolsMode_andItsConnectionGoesBack(Database database,
+                                                                                    StatefulPoolsTest.Kind kind) throws Exception {
+        Assumptions.assumeFalse(dev.txguard.internal.EngineProbe.agentGuardsConnections(), "under the agent the pool's"
+                + " handles are guarded by the agent above the pool, and not pinned");
+        for (boolean autoCommit : new boolean[] {true, false}) {
+            try (TestDb db = TestDb.open(database); StatefulPoolsTest.Pool pool = new StatefulPoolsTest.Pool(kind, db.rawUrl, autoCommit)) {
+                TxGuardDataSource guarded = new TxGuardDataSource(pool.dataSource);
+                try (TestTransaction test = TestTransaction.begin(kind + " pool")) {
+                    try (Connection a = guarded.getConnection(); Connection b = guarded.getConnection()) {
+                        assertEquals(autoCommit, a.getAutoCommit(), "the pool's mode, as in production");
+                        new Legacy.Dao(db.table).saveClassic(a, 1);
+                        if (!autoCommit) a.commit();
+                        assertEquals(ids(1), seenBy(b, db));
+                        if (!autoCommit) b.rollback();
+                    }
+                }
+                try (Connection c = pool.dataSource.getConnection()) {
+                    assertEquals(autoCommit, c.getAutoCommit(), "given back in the mode it was handed out in");
+                }
+                db.assertCommitted();
+            }
+        }
+    }
+
     /** Declared durable in the test below: must be the outermost transaction. */
     static final class Payments {
         static void sendToBank(Connection c, TestDb db, int id) throws SQLException {
