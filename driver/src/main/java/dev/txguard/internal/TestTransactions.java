@@ -449,7 +449,7 @@ public final class TestTransactions {
         private int since = -1;
         /** The thread in the middle of a call on the physical connection, or null (see {@link #use}). */
         private Thread user;
-        /** Closed under a call that never ended (see awaitOtherThreadsCall): never used again. */
+        /** Aborted under a call that never ended (see awaitOtherThreadsCall): never used again. */
         boolean broken;
         /** The test transaction it is in; null between test transactions, when it waits for the next one (IDLE). */
         Context owner;
@@ -626,7 +626,7 @@ public final class TestTransactions {
         /**
          * A level ends while another thread is in the middle of a call on the connection (a thread the test started
          * and did not wait for): the rollback waits for the call, up to the test's bound. Past it, the connection is
-         * closed, as rolling back under a call in flight would break it, and the test fails naming that thread.
+         * aborted, as rolling back under a call in flight would break it, and the test fails naming that thread.
          */
         private void awaitOtherThreadsCall(Level level) throws SQLException {
             Thread me = Thread.currentThread();
@@ -638,13 +638,14 @@ public final class TestTransactions {
                     user = null;
                     broken = true;
                     try {
-                        physical.close();
+                        // abort, not close: JDBC's way to end a connection another thread is in the middle of using
+                        physical.abort(Runnable::run);
                     } catch (SQLException | RuntimeException ignored) {
-                        // closing is what is left to do; the call in flight fails with it
+                        // ending it is what is left to do; the call in flight fails with it
                     }
                     throw Errors.state("the test transaction of " + level.name + " ended while thread "
                             + holder.getName() + " was still in the middle of a call on its connection, which it has"
-                            + " not finished in " + level.waitMillis + " ms: the connection is closed, and the next test"
+                            + " not finished in " + level.waitMillis + " ms: the connection is aborted, and the next test"
                             + " gets another. Let the test wait for the threads it starts to finish their database work.");
                 }
                 try {

@@ -465,6 +465,52 @@ class TestTransactionTest {
         }
     }
 
+    /**
+     * A test that ends while a thread it started is still in the middle of a statement (waiting for a row another
+     * transaction holds): its end waits the bound, then aborts the connection and fails naming the thread, instead of
+     * rolling back under the call in flight; the next test gets a connection of its own. (The servers only: on H2
+     * the next test's insert timed out on a lock that the aborted embedded session still held.)
+     */
+    @ParameterizedTest
+    @EnumSource(value = Database.class, names = {"POSTGRESQL", "MARIADB"})
+    void aTestEndingUnderAnotherThreadsCall_abortsItsConnectionAndFailsNamingTheThread(Database database) throws Exception {
+        try (TestDb db = TestDb.open(database)) {
+            db.insert(db.rawObserver(), 1);
+            Connection locker = db.raw();
+            locker.setAutoCommit(false);
+            Legacy.sql(locker, "UPDATE " + db.table + " SET note = 'locked' WHERE id = 1");
+            Thread holder = null;
+            try {
+                TestTransaction test = TestTransaction.begin("ends under a call")
+                        .waitForTheConnection(java.time.Duration.ofMillis(300));
+                Connection blocked = db.guarded();
+                Statement updating = blocked.createStatement();
+                holder = new Thread(() -> {
+                    try {
+                        updating.execute("UPDATE " + db.table + " SET note = 'mine' WHERE id = 1");
+                    } catch (SQLException expected) {
+                        // its connection is aborted under it
+                    }
+                }, "still-updating");
+                holder.start();
+                while (dev.txguard.internal.EngineProbe.usingTheTestConnection(blocked) != holder) Thread.onSpinWait();
+                SQLException e = assertThrows(SQLException.class, test::close);
+                assertEquals("25000", e.getSQLState());
+                assertTrue(e.getMessage().contains("ended while thread still-updating was still in the middle of a call"),
+                        e.getMessage());
+            } finally {
+                locker.rollback();
+                if (holder != null) holder.join();
+            }
+            try (TestTransaction next = TestTransaction.begin("next")) {
+                Connection c = db.guarded();
+                db.insert(c, 2);
+                assertEquals(ids(1, 2), seenBy(c, db), "a connection of its own, in a transaction of its own");
+            }
+            db.assertCommitted(1);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Database.class)
     void refusingOtherThreads_aConnectionUsedOnAnotherThreadIsRefused(Database database) throws Exception {
