@@ -637,16 +637,29 @@ public final class TestTransactions {
                     Thread holder = user;
                     user = null;
                     broken = true;
+                    String refused = "";
                     try {
                         // abort, not close: JDBC's way to end a connection another thread is in the middle of using
                         physical.abort(Runnable::run);
-                    } catch (SQLException | RuntimeException ignored) {
-                        // ending it is what is left to do; the call in flight fails with it
+                    } catch (SQLException | RuntimeException e) {
+                        // pgjdbc 42.7 refuses on JDK 24 and later (SecurityException): closed once the call lets it be
+                        refused = " (the driver refused to abort it, with " + e.getClass().getName() + ": it is closed"
+                                + " as soon as the call ends, and until then the database keeps its session and locks)";
+                        Thread closer = new Thread(() -> {
+                            try {
+                                physical.close();
+                            } catch (SQLException | RuntimeException ignored) {
+                                // it is ended either way
+                            }
+                        }, "txguard: closing an aborted test connection");
+                        closer.setDaemon(true);
+                        closer.start();
                     }
                     throw Errors.state("the test transaction of " + level.name + " ended while thread "
                             + holder.getName() + " was still in the middle of a call on its connection, which it has"
-                            + " not finished in " + level.waitMillis + " ms: the connection is aborted, and the next test"
-                            + " gets another. Let the test wait for the threads it starts to finish their database work.");
+                            + " not finished in " + level.waitMillis + " ms: the connection is aborted" + refused
+                            + ", and the next test gets another. Let the test wait for the threads it starts to finish"
+                            + " their database work.");
                 }
                 try {
                     TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
