@@ -1116,9 +1116,9 @@ final class Engine {
     }
 
     private static final int NAME = 0;
-    private static final int SET = 1;
-    private static final int ROLLBACK_TO = 2;
-    private static final int RELEASE = 3;
+    static final int SET = 1;
+    static final int ROLLBACK_TO = 2;
+    static final int RELEASE = 3;
 
     /**
      * The savepoint statements of the scope at an index, made once per connection: a scope's savepoint is
@@ -1141,8 +1141,7 @@ final class Engine {
     /** One of a scope's savepoint operations (SET, ROLLBACK_TO, RELEASE): as SQL, or through JDBC where the dialect asks. */
     private void sendSavepoint(Scope s, String[] sql, int operation) throws SQLException {
         if (pinned != null) {
-            s.jdbcSavepoint = pinned.engineSavepoint(s.jdbcSavepoint, sql[NAME], operation == SET,
-                    operation == ROLLBACK_TO, operation == RELEASE);
+            s.jdbcSavepoint = pinned.engineSavepoint(s.jdbcSavepoint, sql[NAME], operation);
             return;
         }
         if (!dialect.savepointsThroughJdbc) {

@@ -81,10 +81,14 @@ public final class Guard {
     public static Connection connectThrough(javax.sql.DataSource source, String user, String password) throws SQLException {
         if (TestTransactions.open) {
             Connection pinned = TestTransactions.connectThrough(source, user, Config.forConnection(null),
-                    () -> user == null ? source.getConnection() : source.getConnection(user, password));
+                    () -> borrow(source, user, password));
             if (pinned != null) return pinned;
         }
-        return wrap(user == null ? source.getConnection() : source.getConnection(user, password));
+        return wrap(borrow(source, user, password));
+    }
+
+    private static Connection borrow(javax.sql.DataSource source, String user, String password) throws SQLException {
+        return user == null ? source.getConnection() : source.getConnection(user, password);
     }
 
     /** Guards a connection obtained elsewhere (a wrapped DataSource); one already guarded is returned as is. */

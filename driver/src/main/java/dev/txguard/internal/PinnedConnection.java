@@ -161,19 +161,21 @@ final class PinnedConnection extends ConnectionBase {
         database.release(s);
     }
 
-    /** One of the engine's savepoint operations for a nested scope: on this connection's stack, as the handle's own. */
-    Savepoint engineSavepoint(Savepoint current, String name, boolean set, boolean rollBack, boolean release)
-            throws SQLException {
+    /**
+     * One of the engine's savepoint operations for a nested scope (Engine.SET, ROLLBACK_TO, RELEASE): on this
+     * connection's stack, as the handle's own. Returns the savepoint the scope holds afterwards.
+     */
+    Savepoint engineSavepoint(Savepoint current, String name, int operation) throws SQLException {
         boolean took = enter();
         try {
-            if (set) return database.set(null, name, this);
+            if (operation == Engine.SET) return database.set(null, name, this);
             TestTransactions.Mark mark = (TestTransactions.Mark) current;
-            if (rollBack) database.rollbackTo(mark);
-            if (release) {
-                database.release(mark);
-                return null;
+            if (operation == Engine.ROLLBACK_TO) {
+                database.rollbackTo(mark);
+                return mark;
             }
-            return mark;
+            database.release(mark);
+            return null;
         } finally {
             leave(took);
         }
@@ -261,10 +263,6 @@ final class PinnedConnection extends ConnectionBase {
 
     private void leave(boolean took) {
         if (took) database.done();
-    }
-
-    private java.sql.Connection physical() {
-        return delegate;
     }
 
     @Override

@@ -435,8 +435,6 @@ public final class TestTransactions {
 
     /** A database whose connections are pinned: its physical connection, its handles, and its stack of savepoints. */
     static final class Database {
-        private static final System.Logger LOG = System.getLogger("dev.txguard");
-
         final String key;
         final Connection physical;
         final Dialect dialect;
@@ -607,20 +605,30 @@ public final class TestTransactions {
                     return true;
                 }
                 long bound = owner == null ? DEFAULT_WAIT_MILLIS : owner.innermost().waitMillis;
-                long deadline = System.nanoTime() + bound * 1_000_000L;
-                while (user != null && user != me) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) throw waitedTooLong(user, bound);
-                    try {
-                        TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw Errors.state("interrupted while waiting for the test transaction's connection", e);
-                    }
-                }
+                if (!awaitOthersCall(bound)) throw waitedTooLong(user, bound);
                 user = me;
                 return true;
             }
+        }
+
+        /**
+         * Waits, under this class's lock, while another thread is in the middle of a call on the connection: true once
+         * none is, false when the bound passed first.
+         */
+        private boolean awaitOthersCall(long boundMillis) throws SQLException {
+            Thread me = Thread.currentThread();
+            long deadline = System.nanoTime() + boundMillis * 1_000_000L;
+            while (user != null && user != me) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                try {
+                    TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw Errors.state("interrupted while waiting for the test transaction's connection", e);
+                }
+            }
+            return true;
         }
 
         /**
@@ -629,46 +637,35 @@ public final class TestTransactions {
          * aborted, as rolling back under a call in flight would break it, and the test fails naming that thread.
          */
         private void awaitOtherThreadsCall(Level level) throws SQLException {
-            Thread me = Thread.currentThread();
-            long deadline = System.nanoTime() + level.waitMillis * 1_000_000L;
-            while (user != null && user != me) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    Thread holder = user;
-                    user = null;
-                    broken = true;
-                    String refused = "";
-                    try {
-                        // abort, not close: JDBC's way to end a connection another thread is in the middle of using
-                        physical.abort(Runnable::run);
-                    } catch (SQLException | RuntimeException e) {
-                        // pgjdbc 42.7 refuses on JDK 24 and later (SecurityException): closed once the call lets it be
-                        refused = " (the driver refused to abort it, with " + e.getClass().getName() + ": it is closed"
-                                + " as soon as the call ends, and until then the database keeps its session and locks)";
-                        Thread closer = new Thread(() -> {
-                            try {
-                                physical.close();
-                            } catch (SQLException | RuntimeException ignored) {
-                                // it is ended either way
-                            }
-                        }, "txguard: closing an aborted test connection");
-                        closer.setDaemon(true);
-                        closer.start();
-                    }
-                    throw Errors.state("the test transaction of " + level.name + " ended while thread "
-                            + holder.getName() + " was still in the middle of a call on its connection, which it has"
-                            + " not finished in " + level.waitMillis + " ms: the connection is aborted" + refused
-                            + ", and the next test gets another. Let the test wait for the threads it starts to finish"
-                            + " their database work.");
-                }
-                try {
-                    TestTransactions.class.wait(Math.max(1, left / 1_000_000L));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw Errors.state("interrupted while the test transaction of " + level.name + " waited to end", e);
-                }
+            if (awaitOthersCall(level.waitMillis)) {
+                user = null;
+                return;
             }
+            Thread holder = user;
             user = null;
+            broken = true;
+            String refused = "";
+            try {
+                // abort, not close: JDBC's way to end a connection another thread is in the middle of using
+                physical.abort(Runnable::run);
+            } catch (SQLException | RuntimeException e) {
+                // pgjdbc 42.7 refuses on JDK 24 and later (SecurityException): closed once the call lets it be
+                refused = " (the driver refused to abort it, with " + e.getClass().getName() + ": it is closed"
+                        + " as soon as the call ends, and until then the database keeps its session and locks)";
+                Thread closer = new Thread(() -> {
+                    try {
+                        physical.close();
+                    } catch (SQLException | RuntimeException ignored) {
+                        // it is ended either way
+                    }
+                }, "txguard: closing an aborted test connection");
+                closer.setDaemon(true);
+                closer.start();
+            }
+            throw Errors.state("the test transaction of " + level.name + " ended while thread " + holder.getName()
+                    + " was still in the middle of a call on its connection, which it has not finished in "
+                    + level.waitMillis + " ms: the connection is aborted" + refused + ", and the next test gets another."
+                    + " Let the test wait for the threads it starts to finish their database work.");
         }
 
         /** For tests: the thread in the middle of a call on the physical connection, or null. */
